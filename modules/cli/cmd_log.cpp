@@ -1,0 +1,60 @@
+// `sslx log show FILE`: status, provenance and latest values of a run log.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "log/run_log.h"
+
+namespace sslx::cli {
+namespace {
+
+std::string number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  return buffer;
+}
+
+void show(const std::string& path, bool with_config) {
+  const log::RunLogReader reader(path);
+  std::cout << path << '\n'
+            << "  status:   " << log::to_string(reader.status()) << '\n'
+            << "  sslx:     " << reader.attribute("sslx_version") << " (log format "
+            << reader.format_version() << ")\n"
+            << "  started:  " << reader.attribute("start_time") << '\n';
+  const std::string end = reader.attribute("end_time");
+  if (!end.empty()) std::cout << "  ended:    " << end << '\n';
+  const auto metrics = reader.metrics();
+  if (!metrics.empty()) {
+    std::printf("\n  %-28s %8s %10s %12s %12s\n", "metric", "rows", "last step", "last", "min");
+    std::fflush(stdout);
+    for (const auto& [split, name] : metrics) {
+      const auto summary = reader.summary(split, name);
+      std::printf("  %-28s %8lld %10lld %12s %12s\n", (split + "/" + name).c_str(),
+                  static_cast<long long>(summary.count), static_cast<long long>(summary.last_step),
+                  number(summary.last).c_str(), number(summary.min).c_str());
+    }
+    std::fflush(stdout);
+  }
+  const auto eval = reader.eval();
+  if (!eval.empty()) {
+    std::cout << "\n  eval:\n";
+    for (const auto& [name, value] : eval)
+      std::cout << "    " << name << " = " << number(value) << '\n';
+  }
+  if (with_config) std::cout << "\n# resolved config\n" << reader.attribute("config");
+}
+
+}  // namespace
+
+void add_log_command(CLI::App& app) {
+  auto* log = app.add_subcommand("log", "Inspect HDF5 run logs");
+  log->require_subcommand(1);
+  auto* show_command = log->add_subcommand("show", "Status, config and latest metric values");
+  auto path = std::make_shared<std::string>();
+  auto with_config = std::make_shared<bool>(false);
+  show_command->add_option("file", *path, "log.h5 of a job")->required()->check(CLI::ExistingFile);
+  show_command->add_flag("--config", *with_config, "also print the resolved config of the run");
+  show_command->callback([path, with_config] { show(*path, *with_config); });
+}
+
+}  // namespace sslx::cli

@@ -1,0 +1,15 @@
+// Each subcommand adds itself to the CLI11 app; its callback runs the command and throws
+// sslx::Error on failure (main turns errors into exit codes).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sslx::cli {
+
+void add_config_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_list_command(CLI::App& app);
+void add_log_command(CLI::App& app);
+void add_docs_command(CLI::App& app);
+
+}  // namespace sslx::cli

@@ -1,0 +1,42 @@
+// Exceptions that carry what went wrong, where, and a hint; only main() turns them into exit codes.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace sslx {
+
+// Process exit codes of the `sslx` command line (documented in docs/cli.md).
+enum class ExitCode : int {
+  kOk = 0,
+  kRuntimeFailure = 1,  // a run, a file or a library call failed
+  kUsage = 2,           // bad command line: unknown subcommand or flag
+  kConfig = 3,          // the configuration is invalid (keys, types, composition, sweeps)
+  kPlugin = 4,          // a plugin could not be loaded or was built for another sslx
+  kInterrupted = 130,   // SIGINT
+};
+
+// Base class of every sslx error. `hint` says what to do about it, if anything is known.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message, std::string hint = {});
+  const std::string& hint() const { return hint_; }
+  virtual ExitCode exit_code() const { return ExitCode::kRuntimeFailure; }
+
+ private:
+  std::string hint_;
+};
+
+// Input files (data, logs) that cannot be read or do not have the expected shape.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+class PluginError : public Error {
+ public:
+  using Error::Error;
+  ExitCode exit_code() const override { return ExitCode::kPlugin; }
+};
+
+}  // namespace sslx

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what sslx needs on Debian 12 (only what is missing), then configures and builds
+# incrementally. Quick when nothing changed. Used by run-main.sh and run-tests.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Each package is here for a reason (docs/dependencies.md).
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev libopenblas0          # LibTorch; OpenBLAS, or matrix products use reference BLAS
+  libhdf5-dev hdf5-tools             # run logs; h5dump/h5ls for users
+  libtomlplusplus-dev                # TOML configs
+  libboost-dev                       # Boost.DLL plugin loading (header-only)
+  libcli11-dev                       # command line
+  catch2 libbenchmark-dev            # tests, benchmarks
+  python3 python3-h5py python3-numpy # proof that logs load without sslx
+  fortunes                           # the embedded default corpus
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+fi
+
+build_dir=${SSLX_BUILD_DIR:-build}
+if [[ ! -f "$build_dir/build.ninja" ]]; then
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+# Two cores here; LibTorch translation units take ~1 GB each.
+cmake --build "$build_dir" -j "${SSLX_JOBS:-2}"
