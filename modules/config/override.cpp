@@ -13,15 +13,9 @@ namespace {
 
 bool valid_key(std::string_view key) {
   if (key.empty()) return false;
-  for (const auto& part : split_path(key)) {
-    if (part.empty()) return false;
-    for (char c : part) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_' || c == '-';
-      if (!ok) return false;
-    }
-  }
-  return true;
+  const auto parts = split_path(key);
+  return std::all_of(parts.begin(), parts.end(),
+                     [](const auto& part) { return is_bare_key(part); });
 }
 
 // The argument list of "name(...)" when `text` has that form.

@@ -68,7 +68,8 @@ Resolved compose_with_overrides(const ResolveRequest& request) {
   Composition composition = compose(request.file, search_path, group_overrides);
   Resolved resolved{.config = std::move(composition.config),
                     .defaults_tree = std::move(composition.defaults_tree),
-                    .overrides = request.overrides};
+                    .overrides = request.overrides,
+                    .sweep = {}};
   if (const Node* sweep = resolved.config.find("sweep")) {
     resolved.sweep = axes_from_table(*sweep);
     resolved.config.erase("sweep");

@@ -68,16 +68,6 @@ Node parse_with_name(std::string_view text, const std::string& source_name) {
   }
 }
 
-bool is_bare_key(std::string_view key) {
-  if (key.empty()) return false;
-  for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string quote_string(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
@@ -164,6 +154,16 @@ Node load_toml_file(const std::filesystem::path& path) {
 
 Node parse_toml(std::string_view text, const std::string& source_name) {
   return parse_with_name(text, source_name);
+}
+
+bool is_bare_key(std::string_view key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 std::optional<Node> parse_toml_value(std::string_view text, const Origin& origin) {

@@ -18,6 +18,9 @@ Node parse_toml(std::string_view text, const std::string& source_name);
 // Parses one TOML value ("3", "1e-3", "[1, 2]", "{a = 1}", "\"x\""); nullopt if it is not one.
 std::optional<Node> parse_toml_value(std::string_view text, const Origin& origin);
 
+// A key that TOML allows unquoted: letters, digits, '_' and '-'.
+bool is_bare_key(std::string_view key);
+
 struct EmitOptions {
   bool annotate_origins = false;  // append "# file:line" to each value line
 };

@@ -56,6 +56,21 @@ std::vector<T> read_all(hid_t dataset, hid_t memory_type) {
   return values;
 }
 
+// Names of `count` indexed objects; `name_at(i, buffer, size)` is an H5*get_name_by_idx call that
+// returns the name's length when given a null buffer.
+template <class NameAt>
+std::vector<std::string> names_by_index(hsize_t count, NameAt name_at) {
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < count; ++i) {
+    const ssize_t size = name_at(i, nullptr, 0);
+    if (size < 0) throw IoError("HDF5: reading the name of entry " + std::to_string(i) + " failed");
+    std::string name(static_cast<std::size_t>(size), '\0');
+    name_at(i, name.data(), name.size() + 1);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 }  // namespace
 
 Handle& Handle::operator=(Handle&& other) noexcept {
@@ -132,16 +147,9 @@ Handle require_group(hid_t location, const std::string& path) {
 std::vector<std::string> member_names(hid_t group) {
   H5G_info_t info;
   check_status(H5Gget_info(group, &info), "listing " + object_name(group));
-  std::vector<std::string> names;
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t size =
-        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    std::string name(static_cast<std::size_t>(size), '\0');
-    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1,
-                       H5P_DEFAULT);
-    names.push_back(name);
-  }
-  return names;
+  return names_by_index(info.nlinks, [group](hsize_t i, char* buffer, std::size_t size) {
+    return H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, buffer, size, H5P_DEFAULT);
+  });
 }
 
 Handle create_series(hid_t location, const std::string& name, hid_t type, hsize_t chunk_rows) {
@@ -212,16 +220,10 @@ void write_attribute(hid_t location, const std::string& name, double value) {
 std::vector<std::string> attribute_names(hid_t location) {
   H5O_info_t info;
   check_status(H5Oget_info2(location, &info, H5O_INFO_NUM_ATTRS), "object info");
-  std::vector<std::string> names;
-  for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    const ssize_t size =
-        H5Aget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    std::string name(static_cast<std::size_t>(size), '\0');
-    H5Aget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1,
-                       H5P_DEFAULT);
-    names.push_back(name);
-  }
-  return names;
+  return names_by_index(info.num_attrs, [location](hsize_t i, char* buffer, std::size_t size) {
+    return H5Aget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, i, buffer, size,
+                              H5P_DEFAULT);
+  });
 }
 
 std::optional<std::string> read_string_attribute(hid_t location, const std::string& name) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "log/layout.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -38,20 +39,11 @@ RunStatus RunLogReader::status() const {
 }
 
 std::vector<std::pair<std::string, std::string>> RunLogReader::metrics() const {
-  std::vector<std::pair<std::string, std::string>> result;
-  if (!h5::exists(file_.get(), "metrics")) return result;
-  const h5::Handle metrics = h5::open_group(file_.get(), "metrics");
-  for (const auto& split : h5::member_names(metrics.get())) {
-    const h5::Handle group = h5::open_group(metrics.get(), split);
-    for (const auto& name : h5::member_names(group.get()))
-      result.emplace_back(split, name);
-  }
-  std::sort(result.begin(), result.end());
-  return result;
+  return list_metrics(file_.get());
 }
 
 MetricSeries RunLogReader::read(const std::string& split, const std::string& name) const {
-  const std::string path = "metrics/" + split + "/" + name;
+  const std::string path = metric_path(split, name);
   if (!h5::exists(file_.get(), path)) {
     throw IoError(path_.string() + " has no metric " + split + "/" + name);
   }

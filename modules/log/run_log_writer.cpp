@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "log/layout.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/version.h"
@@ -29,10 +30,6 @@ void check_link_name(const std::string& name, const char* what) {
     throw Error("invalid metric " + std::string(what) + " " + in_quotes(name),
                 "use a non-empty name without '/'");
   }
-}
-
-std::string metric_path(const std::string& split, const std::string& name) {
-  return "metrics/" + split + "/" + name;
 }
 
 }  // namespace
@@ -153,22 +150,16 @@ void RunLogWriter::flush() {
 
 void RunLogWriter::truncate_after(std::int64_t step) {
   flush();
-  if (!h5::exists(file_.get(), "metrics")) return;
-  const h5::Handle metrics = h5::open_group(file_.get(), "metrics");
-  for (const auto& split : h5::member_names(metrics.get())) {
-    const h5::Handle split_group = h5::open_group(metrics.get(), split);
-    for (const auto& name : h5::member_names(split_group.get())) {
-      const h5::Handle group = h5::open_group(split_group.get(), name);
-      const h5::Handle steps = h5::open_dataset(group.get(), "step");
-      const auto values = h5::read_int64(steps.get());
-      // Steps are logged in increasing order: keep the prefix with step <= `step`.
-      hsize_t keep = 0;
-      while (keep < values.size() && values[keep] <= step)
-        ++keep;
-      if (keep == values.size()) continue;
-      for (const char* column : {"step", "value", "time"}) {
-        h5::resize(h5::open_dataset(group.get(), column).get(), keep);
-      }
+  for (const auto& [split, name] : list_metrics(file_.get())) {
+    const h5::Handle group = h5::open_group(file_.get(), metric_path(split, name));
+    const auto steps = h5::read_int64(h5::open_dataset(group.get(), "step").get());
+    // Steps are logged in increasing order: keep the prefix with step <= `step`.
+    hsize_t keep = 0;
+    while (keep < steps.size() && steps[keep] <= step)
+      ++keep;
+    if (keep == steps.size()) continue;
+    for (const char* column : {"step", "value", "time"}) {
+      h5::resize(h5::open_dataset(group.get(), column).get(), keep);
     }
   }
   h5::flush(file_.get());
@@ -185,25 +176,20 @@ void RunLogWriter::set_status(RunStatus status) {
 }
 
 void RunLogWriter::write_summaries() {
-  if (!h5::exists(file_.get(), "metrics")) return;
-  const h5::Handle metrics = h5::open_group(file_.get(), "metrics");
-  for (const auto& split : h5::member_names(metrics.get())) {
-    const h5::Handle split_group = h5::open_group(metrics.get(), split);
-    for (const auto& name : h5::member_names(split_group.get())) {
-      const h5::Handle group = h5::open_group(split_group.get(), name);
-      MetricSeries series{.steps = h5::read_int64(h5::open_dataset(group.get(), "step").get()),
-                          .values = h5::read_float64(h5::open_dataset(group.get(), "value").get())};
-      if (series.steps.empty()) continue;
-      const MetricSummary summary = summarize(series);
-      const h5::Handle target = h5::require_group(file_.get(), "summary/" + split + "/" + name);
-      h5::write_attribute(target.get(), "count", summary.count);
-      h5::write_attribute(target.get(), "last", summary.last);
-      h5::write_attribute(target.get(), "last_step", summary.last_step);
-      h5::write_attribute(target.get(), "min", summary.min);
-      h5::write_attribute(target.get(), "min_step", summary.min_step);
-      h5::write_attribute(target.get(), "max", summary.max);
-      h5::write_attribute(target.get(), "max_step", summary.max_step);
-    }
+  for (const auto& [split, name] : list_metrics(file_.get())) {
+    const h5::Handle group = h5::open_group(file_.get(), metric_path(split, name));
+    MetricSeries series{.steps = h5::read_int64(h5::open_dataset(group.get(), "step").get()),
+                        .values = h5::read_float64(h5::open_dataset(group.get(), "value").get())};
+    if (series.steps.empty()) continue;
+    const MetricSummary summary = summarize(series);
+    const h5::Handle target = h5::require_group(file_.get(), "summary/" + split + "/" + name);
+    h5::write_attribute(target.get(), "count", summary.count);
+    h5::write_attribute(target.get(), "last", summary.last);
+    h5::write_attribute(target.get(), "last_step", summary.last_step);
+    h5::write_attribute(target.get(), "min", summary.min);
+    h5::write_attribute(target.get(), "min_step", summary.min_step);
+    h5::write_attribute(target.get(), "max", summary.max);
+    h5::write_attribute(target.get(), "max_step", summary.max_step);
   }
 }
 
