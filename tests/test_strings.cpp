@@ -25,3 +25,16 @@ TEST_CASE("split, join and trim") {
   CHECK(join({"x", "y"}, ", ") == "x, y");
   CHECK(trim("  x y \n") == "x y");
 }
+
+#include "util/hash.h"
+
+TEST_CASE("hash: stable values, and the top bits of similar keys are spread") {
+  CHECK(sslx::Hasher().add("abc").hex() == sslx::Hasher().add("abc").hex());
+  CHECK(sslx::hash64("abc") != sslx::hash64("abd"));
+  // "key 0" .. "key 999": the top bit must be set for about half of them.
+  int top = 0;
+  for (int i = 0; i < 1000; ++i)
+    top += (sslx::hash64("key " + std::to_string(i)) >> 63) & 1;
+  CHECK(top > 430);
+  CHECK(top < 570);
+}

@@ -1,6 +1,7 @@
 #include "cli/builtins.h"
 
 #include "config/node.h"
+#include "data/data_registry.h"
 #include "registry/registry_index.h"
 #include "train/schedule_registry.h"
 
@@ -39,6 +40,7 @@ void register_root_fields() {
 
 void register_builtins() {
   register_root_fields();
+  data::register_builtin_data();
   train::register_builtin_schedules();
 }
 

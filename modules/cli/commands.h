@@ -11,5 +11,6 @@ void add_run_command(CLI::App& app);
 void add_list_command(CLI::App& app);
 void add_log_command(CLI::App& app);
 void add_docs_command(CLI::App& app);
+void add_data_command(CLI::App& app);
 
 }  // namespace sslx::cli

@@ -8,11 +8,12 @@
 namespace sslx::registry {
 
 RegistryBase::RegistryBase(std::string kind, std::string doc, std::string section,
-                           std::optional<std::string> default_name)
+                           std::optional<std::string> default_name, std::string selector_key)
     : kind_(std::move(kind)),
       doc_(std::move(doc)),
       section_(std::move(section)),
-      default_name_(std::move(default_name)) {
+      default_name_(std::move(default_name)),
+      selector_key_(std::move(selector_key)) {
   RegistryIndex::instance().add(*this);
 }
 

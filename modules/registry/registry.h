@@ -27,12 +27,13 @@ class RegistryBase : public config::SchemaProvider {
   // `section`: the top-level config key where a component of this kind is configured (empty
   // when this kind is not configured at the root); `default_name` is used when it is absent.
   RegistryBase(std::string kind, std::string doc, std::string section,
-               std::optional<std::string> default_name);
+               std::optional<std::string> default_name, std::string selector_key = "name");
   ~RegistryBase() override;
   RegistryBase(const RegistryBase&) = delete;
   RegistryBase& operator=(const RegistryBase&) = delete;
 
   std::string kind() const override { return kind_; }
+  std::string selector_key() const override { return selector_key_; }
   const config::Schema* schema_of(std::string_view name) const override;
   std::vector<std::string> names() const override;
 
@@ -53,6 +54,7 @@ class RegistryBase : public config::SchemaProvider {
   std::string doc_;
   std::string section_;
   std::optional<std::string> default_name_;
+  std::string selector_key_;
   std::vector<Entry> entries_;
 };
 

@@ -60,3 +60,29 @@ void error(std::string_view message) {
 }
 
 }  // namespace sslx::console
+
+namespace sslx::console {
+
+Progress::Progress(std::string task, std::int64_t total)
+    : task_(std::move(task)), total_(total), tty_(stderr_is_tty()) {}
+
+void Progress::update(std::int64_t done) {
+  const int percent = total_ > 0 ? static_cast<int>(100 * done / total_) : 100;
+  if (tty_) {
+    std::cerr << '\r' << task_ << ": " << done << '/' << total_ << " (" << percent << "%)"
+              << std::flush;
+    return;
+  }
+  const int decile = percent / 10;
+  if (decile != last_reported_decile_) {
+    last_reported_decile_ = decile;
+    std::cerr << task_ << ": " << done << '/' << total_ << " (" << percent << "%)\n";
+  }
+}
+
+void Progress::finish(std::string_view summary) {
+  if (tty_) std::cerr << '\r' << std::string(task_.size() + 40, ' ') << '\r';
+  std::cerr << task_ << ": done" << (summary.empty() ? "" : ", ") << summary << '\n';
+}
+
+}  // namespace sslx::console

@@ -1,0 +1,42 @@
+// Registries of the data module: tokenizers ([tokenizer], chosen by `name`) and corpus sources
+// ([data], chosen by `source`), and the one function that turns a config into tokenized,
+// split, cached LM data.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "config/node.h"
+#include "data/corpus_source.h"
+#include "data/shard_cache.h"
+#include "data/tokenizer.h"
+#include "registry/registry.h"
+
+namespace sslx::data {
+
+// What a tokenizer factory may need beyond its options: SentencePiece trains itself on the
+// corpus when no model file is given.
+struct TokenizerContext {
+  std::function<std::vector<Document>()> training_documents;
+  std::filesystem::path cache_dir;
+};
+
+using TokenizerRegistry = registry::Registry<Tokenizer, const TokenizerContext&>;
+using CorpusRegistry = registry::Registry<CorpusSource>;
+TokenizerRegistry& tokenizer_registry();
+CorpusRegistry& corpus_registry();
+
+void register_builtin_data();
+
+struct LmData {
+  std::unique_ptr<Tokenizer> tokenizer;
+  PreparedCorpus corpus;
+  SkipReport skips;
+  std::optional<double> entropy_rate;  // known for synthetic sources
+};
+
+// Builds the tokenizer and the per-split token corpora described by a validated config.
+LmData prepare_lm_data(const config::Node& config);
+
+}  // namespace sslx::data
