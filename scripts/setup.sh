@@ -12,6 +12,8 @@ packages=(
   libtomlplusplus-dev                # TOML configs
   libboost-dev                       # Boost.DLL plugin loading (header-only)
   libcli11-dev                       # command line
+  libsentencepiece-dev               # SentencePiece tokenizers (in an isolated bridge library)
+  nlohmann-json3-dev                 # JSONL corpora
   catch2 libbenchmark-dev            # tests, benchmarks
   python3 python3-h5py python3-numpy # proof that logs load without sslx
   fortunes                           # the embedded default corpus
