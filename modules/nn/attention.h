@@ -22,6 +22,9 @@ struct AttentionOptions {
   std::int64_t d_memory = 0;  // M for cross-attention; 0 means E
   double dropout = 0.0;       // on the attention probabilities, in training mode only
   bool bias = true;           // in the four projections
+  // Rotary positions (RoPE) on queries and keys in self-attention; see nn/rotary.h.
+  bool rotary = false;
+  double rotary_base = 10000.0;
 };
 
 // softmax(q kᵀ / √D) v over the allowed keys. q: (B, H, T, D), k and v: (B, H, S, D), allowed:
@@ -34,10 +37,13 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
  public:
   explicit MultiHeadAttentionImpl(const AttentionOptions& options);
 
-  // Self-attention. x: (B, T, E) -> (B, T, E).
-  at::Tensor forward(const at::Tensor& x, const AttentionMask& mask = {});
+  // Self-attention. x: (B, T, E) -> (B, T, E). positions: (T) or (B, T) integer, only with
+  // rotary (e.g. restarting at 0 for each packed document); undefined means 0 .. T-1.
+  at::Tensor forward(const at::Tensor& x, const AttentionMask& mask = {},
+                     const at::Tensor& positions = {});
   // Cross-attention. query: (B, T, E), memory: (B, S, M) -> (B, T, E). Not a forward overload:
-  // TORCH_MODULE's operator() needs forward to be a single function.
+  // TORCH_MODULE's operator() needs forward to be a single function. Refused with rotary, whose
+  // positions relate a sequence to itself.
   at::Tensor cross(const at::Tensor& query, const at::Tensor& memory,
                    const AttentionMask& mask = {});
 
@@ -49,6 +55,10 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::nn::Linear out_proj{nullptr};
 
  private:
+  // q: (B, H, T, D), k and v: (B, H, S, D) -> (B, T, E)
+  at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                    const AttentionMask& mask);
+
   AttentionOptions options_;
 };
 TORCH_MODULE(MultiHeadAttention);
