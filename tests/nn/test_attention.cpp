@@ -200,3 +200,17 @@ TEST_CASE("attention matches LibTorch's MultiheadAttention under every mask kind
     }
   }
 }
+
+TEST_CASE("attention dropout acts in training mode only, and bias = false drops the biases") {
+  auto attention = make_attention({.d_model = E, .n_heads = H, .dropout = 0.5});
+  const at::Tensor x = random_input();
+  const at::Tensor evaluated = attention(x);
+  auto plain = make_attention();  // same seed, so the same weights, without dropout
+  CHECK(change(evaluated, plain(x), 0, T) < unchanged);
+  attention->train();
+  CHECK(change(attention(x), evaluated, 0, T) > changed);
+  MultiHeadAttention no_bias(AttentionOptions{.d_model = E, .n_heads = H, .bias = false});
+  CHECK(no_bias->named_parameters().keys() ==
+        std::vector<std::string>{"q_proj.weight", "k_proj.weight", "v_proj.weight",
+                                 "out_proj.weight"});
+}
