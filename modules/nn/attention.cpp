@@ -1,0 +1,109 @@
+#include "nn/attention.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+#include "nn/rotary.h"
+
+namespace sslx::nn {
+namespace {
+
+// (B, L, E) -> (B, H, L, D)
+at::Tensor split_heads(const at::Tensor& x, std::int64_t H) {
+  return x.view({x.size(0), x.size(1), H, x.size(2) / H}).transpose(1, 2);
+}
+
+// (B, H, L, D) -> (B, L, E)
+at::Tensor merge_heads(const at::Tensor& x) {
+  return x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
+}
+
+}  // namespace
+
+at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k,
+                                        const at::Tensor& v, const at::Tensor& allowed,
+                                        double dropout, bool training) {
+  // scores: (B, H, T, S)
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(q.size(-1)));
+  at::Tensor probs;
+  if (allowed.defined()) {
+    // A row with no allowed key would be softmax(-inf, ..., -inf) = NaN, and NaN poisons the
+    // gradient even when multiplied by 0. Such rows get finite scores and a zero output instead.
+    const at::Tensor row_has_key = allowed.any(-1, /*keepdim=*/true);  // (B, 1, T, 1)
+    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity())
+                 .masked_fill(row_has_key.logical_not(), 0.0);
+    probs = at::softmax(scores, -1) * row_has_key;
+  } else {
+    probs = at::softmax(scores, -1);
+  }
+  if (dropout > 0.0) probs = at::dropout(probs, dropout, training);
+  return at::matmul(probs, v);
+}
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(const AttentionOptions& options)
+    : options_(options) {
+  TORCH_CHECK(options.d_model > 0 && options.n_heads > 0 && options.d_model % options.n_heads == 0,
+              "attention needs n_heads > 0 dividing d_model > 0, got d_model = ", options.d_model,
+              " and n_heads = ", options.n_heads);
+  TORCH_CHECK(options.d_memory >= 0, "d_memory must be >= 0 (0: d_model), got ", options.d_memory);
+  TORCH_CHECK(options.dropout >= 0.0 && options.dropout < 1.0, "dropout must be in [0, 1), got ",
+              options.dropout);
+  TORCH_CHECK(!options.rotary || (options.d_model / options.n_heads) % 2 == 0,
+              "rotary attention needs an even head width, got d_model / n_heads = ",
+              options.d_model / options.n_heads);
+  if (options_.d_memory == 0) options_.d_memory = options.d_model;
+  const auto linear = [&](std::int64_t in) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, options_.d_model).bias(options_.bias));
+  };
+  q_proj = register_module("q_proj", linear(options_.d_model));
+  k_proj = register_module("k_proj", linear(options_.d_memory));
+  v_proj = register_module("v_proj", linear(options_.d_memory));
+  out_proj = register_module("out_proj", linear(options_.d_model));
+}
+
+at::Tensor MultiHeadAttentionImpl::forward(const at::Tensor& x, const AttentionMask& mask,
+                                           const at::Tensor& positions) {
+  const std::int64_t E = options_.d_model, H = options_.n_heads;
+  TORCH_CHECK(options_.d_memory == E,
+              "self-attention needs d_memory == d_model, this module has d_model = ", E,
+              " and d_memory = ", options_.d_memory);
+  TORCH_CHECK(x.dim() == 3 && x.size(2) == E, "x must be (B, T, E = ", E, "), got ", x.sizes());
+  TORCH_CHECK(options_.rotary || !positions.defined(),
+              "positions are only used by rotary attention, and this module has rotary = false");
+  at::Tensor q = split_heads(q_proj->forward(x), H);  // (B, H, T, D)
+  at::Tensor k = split_heads(k_proj->forward(x), H);  // (B, H, T, D)
+  if (options_.rotary) {
+    const RotaryOptions rotary{.head_dim = E / H, .base = options_.rotary_base};
+    const at::Tensor p =
+        positions.defined() ? positions : at::arange(x.size(1), x.options().dtype(at::kLong));
+    q = apply_rotary(q, p, rotary);
+    k = apply_rotary(k, p, rotary);
+  }
+  return attend(q, k, split_heads(v_proj->forward(x), H), mask);
+}
+
+at::Tensor MultiHeadAttentionImpl::cross(const at::Tensor& query, const at::Tensor& memory,
+                                         const AttentionMask& mask) {
+  const std::int64_t E = options_.d_model, M = options_.d_memory, H = options_.n_heads;
+  TORCH_CHECK(!options_.rotary,
+              "cross-attention does not take rotary positions, and this module "
+              "has rotary = true");
+  TORCH_CHECK(query.dim() == 3 && query.size(2) == E, "query must be (B, T, E = ", E, "), got ",
+              query.sizes());
+  TORCH_CHECK(memory.dim() == 3 && memory.size(0) == query.size(0) && memory.size(2) == M,
+              "memory must be (B = ", query.size(0), ", S, M = ", M, "), got ", memory.sizes());
+  return attend(split_heads(q_proj->forward(query), H), split_heads(k_proj->forward(memory), H),
+                split_heads(v_proj->forward(memory), H), mask);
+}
+
+at::Tensor MultiHeadAttentionImpl::attend(const at::Tensor& q, const at::Tensor& k,
+                                          const at::Tensor& v, const AttentionMask& mask) {
+  const at::Tensor allowed = allowed_positions(mask, q.size(0), q.size(2), k.size(2), q.device());
+  const at::Tensor heads =
+      scaled_dot_product_attention(q, k, v, allowed, options_.dropout, is_training());
+  return out_proj->forward(merge_heads(heads));  // (B, T, E)
+}
+
+}  // namespace sslx::nn

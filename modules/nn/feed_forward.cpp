@@ -1,0 +1,44 @@
+#include "nn/feed_forward.h"
+
+#include <ATen/ATen.h>
+
+namespace sslx::nn {
+
+bool is_gated(Activation activation) {
+  return activation == Activation::swiglu || activation == Activation::geglu;
+}
+
+FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {
+  TORCH_CHECK(options.d_model > 0 && options.d_hidden > 0,
+              "feed-forward needs d_model > 0 and d_hidden > 0, got d_model = ", options.d_model,
+              " and d_hidden = ", options.d_hidden);
+  const auto linear = [&](std::int64_t in, std::int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(options.bias));
+  };
+  in_proj = register_module("in_proj", linear(options.d_model, options.d_hidden));
+  if (is_gated(options.activation)) {
+    gate_proj = register_module("gate_proj", linear(options.d_model, options.d_hidden));
+  }
+  out_proj = register_module("out_proj", linear(options.d_hidden, options.d_model));
+}
+
+at::Tensor FeedForwardImpl::forward(const at::Tensor& x) {
+  TORCH_CHECK(x.dim() >= 1 && x.size(-1) == options_.d_model,
+              "feed-forward input must be (..., E = ", options_.d_model, "), got ", x.sizes());
+  const at::Tensor h = in_proj->forward(x);  // (..., F)
+  switch (options_.activation) {
+    case Activation::gelu:
+      return out_proj->forward(at::gelu(h));
+    case Activation::gelu_tanh:
+      return out_proj->forward(at::gelu(h, "tanh"));
+    case Activation::relu:
+      return out_proj->forward(at::relu(h));
+    case Activation::swiglu:
+      return out_proj->forward(at::silu(gate_proj->forward(x)) * h);
+    case Activation::geglu:
+      return out_proj->forward(at::gelu(gate_proj->forward(x)) * h);
+  }
+  TORCH_CHECK(false, "unknown activation ", static_cast<int>(options_.activation));
+}
+
+}  // namespace sslx::nn
