@@ -143,3 +143,31 @@ TEST_CASE("cli: log show summarises a run log") {
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains("not a readable HDF5 file"));
 }
+
+TEST_CASE("cli: data prepare builds, then reuses, the cache; tokenizer train reports specials") {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 40; ++i)
+    text += "entry " + std::to_string(i) + "\n%\n";
+  write_file(dir / "corpus.txt", text);
+  write_file(dir / "exp.toml", "[data]\nsource = \"text\"\nfiles = [\"" +
+                                   (dir / "corpus.txt").string() +
+                                   "\"]\nseparator = \"percent_line\"\ncache_dir = \"" +
+                                   (dir / "cache").string() + "\"\n");
+  auto result = run_sslx({"data", "prepare", (dir / "exp.toml").string()});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("tokenizer: byte") && Catch::Contains("(built)"));
+  CHECK_THAT(result.err, Catch::Contains("tokenizing 40 documents"));  // progress
+  result = run_sslx({"data", "prepare", (dir / "exp.toml").string()});
+  CHECK_THAT(result.out, Catch::Contains("(cached)"));
+
+  result = run_sslx({"tokenizer", "train", (dir / "exp.toml").string()});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("pad=0 bos=1 eos=2 unk=3 mask=4 cls=5 sep=6") &&
+                             Catch::Contains("sentinels=100"));
+
+  result = run_sslx({"data", "prepare", (dir / "exp.toml").string(), "data.source=markov",
+                     "~data.files", "~data.separator"});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("nats/token"));
+}

@@ -75,3 +75,23 @@ TEST_CASE("SentencePiece: a missing or broken model file is a clear error") {
   CHECK_THROWS_WITH(SentencePieceTokenizer(dir / "bad.model", 0),
                     Catch::Contains("cannot load SentencePiece model"));
 }
+
+TEST_CASE("SentencePiece: a model made with other conventions maps what it has, and only that") {
+  test::TempDir dir;
+  std::string corpus;
+  for (int i = 0; i < 300; ++i)
+    corpus += "plain sentence " + std::to_string(i) + " here\n";
+  test::write_file(dir / "corpus.txt", corpus);
+  train_sentencepiece({.input = dir / "corpus.txt",
+                       .model_prefix = dir / "other",
+                       .vocab_size = 350,
+                       .sslx_specials = false});
+  const SentencePieceTokenizer tokenizer(dir / "other.model", 0);
+  const auto& specials = tokenizer.specials();
+  CHECK(specials.require_unk() == 0);  // SentencePiece's defaults
+  CHECK(specials.require_bos() == 1);
+  CHECK(specials.require_eos() == 2);
+  CHECK_FALSE(specials.pad.has_value());
+  CHECK_THROWS_WITH(specials.require_mask(), Catch::Contains("has no mask token"));
+  CHECK(tokenizer.decode(tokenizer.encode("plain sentence 7")) == "plain sentence 7");
+}

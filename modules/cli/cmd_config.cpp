@@ -18,13 +18,7 @@ void add_config_command(CLI::App& app) {
       "schema defaults filled, interpolations resolved)");
   auto arguments = std::make_shared<ConfigArguments>();
   auto defaults_tree = std::make_shared<bool>(false);
-  show->add_option("file", arguments->file, "experiment or config file (.toml)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  show->add_option("overrides", arguments->overrides,
-                   "overrides: a.b=v, +a.b=v, ~a.b, group=option");
-  show->add_option("--config-dir", arguments->config_dirs,
-                   "extra directory of config groups, searched first");
+  add_config_arguments(*show, *arguments);
   show->add_flag("--defaults-tree", *defaults_tree,
                  "show the defaults tree and, after each value, the file:line it came from");
   show->callback([arguments, defaults_tree] {

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/config_loading.h"
 #include "data/data_registry.h"
+#include "data/sentencepiece_tokenizer.h"
 
 namespace sslx::cli {
 namespace {
@@ -33,7 +34,32 @@ void prepare(const ConfigArguments& arguments) {
                 static_cast<long long>(statistics.tokens));
   }
   std::fflush(stdout);
+  if (!data.label_counts.empty()) {
+    std::cout << "labels:";
+    for (const auto& [label, count] : data.label_counts)
+      std::cout << ' ' << label << '=' << count;
+    std::cout << '\n';
+  }
   if (data.skips.skipped > 0) std::cout << data.skips.summary() << '\n';
+}
+
+void train_tokenizer(const ConfigArguments& arguments) {
+  const config::Resolved resolved = load_config(arguments);
+  const auto tokenizer = data::build_tokenizer(resolved.config);
+  std::cout << "tokenizer: " << tokenizer->name() << ", vocabulary " << tokenizer->vocab_size()
+            << '\n';
+  if (const auto* sp = dynamic_cast<const data::SentencePieceTokenizer*>(tokenizer.get())) {
+    std::cout << "model:     " << sp->model_path().string() << '\n';
+  }
+  const auto& specials = tokenizer->specials();
+  std::cout << "specials: ";
+  const std::pair<const char*, std::optional<data::TokenId>> named[] = {
+      {"pad", specials.pad},   {"bos", specials.bos}, {"eos", specials.eos}, {"unk", specials.unk},
+      {"mask", specials.mask}, {"cls", specials.cls}, {"sep", specials.sep}};
+  for (const auto& [name, id] : named) {
+    std::cout << ' ' << name << '=' << (id ? std::to_string(*id) : std::string("none"));
+  }
+  std::cout << "  sentinels=" << specials.sentinel_count << '\n';
 }
 
 }  // namespace
@@ -46,13 +72,18 @@ void add_data_command(CLI::App& app) {
       "Tokenize, split and cache the [data] corpus of FILE with its [tokenizer] "
       "(training the tokenizer first when it needs training)");
   auto arguments = std::make_shared<ConfigArguments>();
-  prepare_command->add_option("file", arguments->file, "experiment or config file (.toml)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  prepare_command->add_option("overrides", arguments->overrides, "overrides (a.b=v, group=option)");
-  prepare_command->add_option("--config-dir", arguments->config_dirs,
-                              "extra directory of config groups, searched first");
+  add_config_arguments(*prepare_command, *arguments);
   prepare_command->callback([arguments] { prepare(*arguments); });
+
+  auto* tokenizer = app.add_subcommand("tokenizer", "Train and inspect tokenizers");
+  tokenizer->require_subcommand(1);
+  auto* train = tokenizer->add_subcommand(
+      "train",
+      "Build the [tokenizer] of FILE: train a SentencePiece model on the train split of "
+      "its [data] corpus (cached by content), or load the configured one");
+  auto train_arguments = std::make_shared<ConfigArguments>();
+  add_config_arguments(*train, *train_arguments);
+  train->callback([train_arguments] { train_tokenizer(*train_arguments); });
 }
 
 }  // namespace sslx::cli

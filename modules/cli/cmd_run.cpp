@@ -70,14 +70,9 @@ void dry_run(const RunArguments& arguments) {
 void add_run_command(CLI::App& app) {
   auto* run = app.add_subcommand("run", "Run an experiment: every job of FILE with overrides");
   auto arguments = std::make_shared<RunArguments>();
-  run->add_option("file", arguments->config.file, "experiment file (.toml)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  run->add_option("overrides", arguments->config.overrides,
-                  "overrides (a.b=v, +a.b=v, ~a.b, group=option) and sweeps "
-                  "(k=a,b,c  k=range(0,10,2)  k=choice(a,b))");
-  run->add_option("--config-dir", arguments->config.config_dirs,
-                  "extra directory of config groups, searched first");
+  add_config_arguments(*run, arguments->config,
+                       "overrides (a.b=v, +a.b=v, ~a.b, group=option) and sweeps "
+                       "(k=a,b,c  k=range(0,10,2)  k=choice(a,b))");
   run->add_flag("--dry-run", arguments->dry_run,
                 "list every composed job and check its config without running anything");
   run->add_option("--out", arguments->out, "output directory (default: runs/<experiment>)");

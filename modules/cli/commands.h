@@ -4,7 +4,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/config_loading.h"
+
 namespace sslx::cli {
+
+// The arguments every config-reading command takes: FILE, overrides, --config-dir.
+void add_config_arguments(
+    CLI::App& command, ConfigArguments& arguments,
+    const std::string& overrides_help = "overrides: a.b=v, +a.b=v, ++a.b=v, ~a.b, group=option");
 
 void add_config_command(CLI::App& app);
 void add_run_command(CLI::App& app);

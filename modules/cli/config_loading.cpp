@@ -1,5 +1,7 @@
 #include "cli/config_loading.h"
 
+#include "cli/commands.h"
+
 #include "config/interpolate.h"
 #include "config/toml_io.h"
 #include "registry/plugin_loader.h"
@@ -40,6 +42,16 @@ std::string experiment_name(const config::Resolved& resolved, const std::filesys
   const config::Node* name = resolved.config.find_path("experiment.name");
   if (name != nullptr && name->is_string() && !name->as_string().empty()) return name->as_string();
   return file.stem().string();
+}
+
+void add_config_arguments(CLI::App& command, ConfigArguments& arguments,
+                          const std::string& overrides_help) {
+  command.add_option("file", arguments.file, "experiment or config file (.toml)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command.add_option("overrides", arguments.overrides, overrides_help);
+  command.add_option("--config-dir", arguments.config_dirs,
+                     "extra directory of config groups, searched first");
 }
 
 }  // namespace sslx::cli

@@ -295,24 +295,75 @@ void register_builtin_data() {
   register_corpora();
 }
 
-LmData prepare_lm_data(const config::Node& config) {
-  const Node& data = config.at_path("data");
-  const Node& tokenizer_options = config.at_path("tokenizer");
-  const SplitFractions fractions{.validation = data.get_float("val_fraction"),
-                                 .test = data.get_float("test_fraction")};
-  const std::filesystem::path cache_dir = data.get_string("cache_dir");
-  const auto source = corpus_registry().create(data);
+namespace {
 
+// The configured source and what it read: documents for text sources, nothing for synthetic ones.
+struct SourceRead {
+  std::unique_ptr<CorpusSource> source;
+  std::vector<Document> documents;
+  SkipReport skips;
+  SplitFractions fractions;
+  std::filesystem::path cache_dir;
+};
+
+SourceRead read_source(const config::Node& config) {
+  const Node& data = config.at_path("data");
+  SourceRead read{.source = corpus_registry().create(data),
+                  .fractions = {.validation = data.get_float("val_fraction"),
+                                .test = data.get_float("test_fraction")},
+                  .cache_dir = data.get_string("cache_dir")};
+  if (dynamic_cast<const TokenSource*>(read.source.get()) == nullptr) {
+    read.documents = read.source->read(read.skips);
+    if (!read.skips.summary().empty()) console::warning(read.skips.summary());
+  }
+  return read;
+}
+
+std::unique_ptr<Tokenizer> make_tokenizer(const config::Node& config, const SourceRead& read) {
+  const TokenizerContext context{
+      .training_documents =
+          [&read] {
+            // The tokenizer learns from the train split only: validation text stays unseen.
+            std::vector<Document> train;
+            for (const auto& document : read.documents) {
+              if (split_of(document.text, read.fractions) == Split::kTrain)
+                train.push_back(document);
+            }
+            if (train.empty()) {
+              throw Error("cannot train a tokenizer: the [data] corpus has no training text",
+                          "synthetic sources produce token ids; use tokenizer=byte with them");
+            }
+            return train;
+          },
+      .cache_dir = read.cache_dir};
+  return tokenizer_registry().create(config.at_path("tokenizer"), context);
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> build_tokenizer(const config::Node& config) {
+  return make_tokenizer(config, read_source(config));
+}
+
+LmData prepare_lm_data(const config::Node& config) {
+  SourceRead read = read_source(config);
   LmData result;
-  if (const auto* synthetic = dynamic_cast<const TokenSource*>(source.get())) {
-    result.tokenizer = tokenizer_registry().create(tokenizer_options, TokenizerContext{});
+  result.tokenizer = make_tokenizer(config, read);
+  result.skips = read.skips;
+  if (const auto* synthetic = dynamic_cast<const TokenSource*>(read.source.get())) {
     InMemoryCorpus parts[3];
     const InMemoryCorpus all = synthetic->documents();
     std::vector<TokenId> tokens;
     for (std::int64_t d = 0; d < all.document_count(); ++d) {
       tokens.resize(static_cast<std::size_t>(all.document_length(d)));
       all.copy_tokens(d, 0, all.document_length(d), tokens.data());
-      const Split split = split_of("doc" + std::to_string(d), fractions);
+      if (!tokens.empty() && tokens.back() >= result.tokenizer->vocab_size()) {
+        throw Error("the synthetic source emits ids beyond the vocabulary of " +
+                        result.tokenizer->name() + " (" +
+                        std::to_string(result.tokenizer->vocab_size()) + ")",
+                    "use tokenizer=byte with synthetic sources");
+      }
+      const Split split = split_of("doc" + std::to_string(d), read.fractions);
       parts[static_cast<int>(split)].add(tokens);
     }
     result.corpus.train = std::make_unique<InMemoryCorpus>(std::move(parts[0]));
@@ -321,22 +372,11 @@ LmData prepare_lm_data(const config::Node& config) {
     result.entropy_rate = synthetic->entropy_rate();
     return result;
   }
-
-  const std::vector<Document> documents = source->read(result.skips);
-  if (!result.skips.summary().empty()) console::warning(result.skips.summary());
-  const TokenizerContext context{.training_documents =
-                                     [&documents, fractions] {
-                                       std::vector<Document> train;
-                                       for (const auto& document : documents) {
-                                         if (split_of(document.text, fractions) == Split::kTrain)
-                                           train.push_back(document);
-                                       }
-                                       return train;
-                                     },
-                                 .cache_dir = cache_dir};
-  result.tokenizer = tokenizer_registry().create(tokenizer_options, context);
-  result.corpus =
-      prepare_shards(documents, *result.tokenizer, cache_dir, fractions, source->settings());
+  for (const auto& document : read.documents) {
+    if (document.label) ++result.label_counts[*document.label];
+  }
+  result.corpus = prepare_shards(read.documents, *result.tokenizer, read.cache_dir, read.fractions,
+                                 read.source->settings());
   return result;
 }
 

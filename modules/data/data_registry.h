@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "config/node.h"
@@ -33,10 +34,13 @@ struct LmData {
   std::unique_ptr<Tokenizer> tokenizer;
   PreparedCorpus corpus;
   SkipReport skips;
-  std::optional<double> entropy_rate;  // known for synthetic sources
+  std::optional<double> entropy_rate;                // known for synthetic sources
+  std::map<std::string, std::int64_t> label_counts;  // documents per label, for labelled sources
 };
 
 // Builds the tokenizer and the per-split token corpora described by a validated config.
 LmData prepare_lm_data(const config::Node& config);
+// Builds only the tokenizer (training a SentencePiece model on the corpus when it needs one).
+std::unique_ptr<Tokenizer> build_tokenizer(const config::Node& config);
 
 }  // namespace sslx::data

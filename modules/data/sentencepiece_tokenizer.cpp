@@ -70,8 +70,10 @@ void train_sentencepiece(const SentencePieceTrainOptions& options) {
       " --model_type=" + options.model_type +
       " --input_sentence_size=" + std::to_string(options.max_sentences) +
       " --shuffle_input_sentence=true --character_coverage=1.0 --byte_fallback=true"
-      " --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 --user_defined_symbols=<mask>,<cls>,<sep>"
-      " --hard_vocab_limit=false --minloglevel=2 --num_threads=2";
+      " --hard_vocab_limit=false --minloglevel=2 --num_threads=2" +
+      std::string(options.sslx_specials ? " --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3"
+                                          " --user_defined_symbols=<mask>,<cls>,<sep>"
+                                        : "");
   char error[1024] = {};
   if (bridge().train(arguments.c_str(), error, sizeof error) != 0) {
     throw Error("SentencePiece training on " + options.input.string() + " failed: " + error);
@@ -79,7 +81,8 @@ void train_sentencepiece(const SentencePieceTrainOptions& options) {
 }
 
 SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& model,
-                                               std::int32_t sentinel_count) {
+                                               std::int32_t sentinel_count)
+    : model_(model) {
   if (!std::filesystem::is_regular_file(model)) {
     throw IoError("SentencePiece model " + model.string() + " does not exist");
   }

@@ -18,6 +18,9 @@ struct SentencePieceTrainOptions {
   std::int32_t vocab_size = 8000;
   std::string model_type = "unigram";  // or "bpe"
   std::int64_t max_sentences = 2000000;
+  // false: SentencePiece's own defaults (unk 0, bos 1, eos 2, no pad/mask/cls/sep), as models
+  // made by other tools usually have.
+  bool sslx_specials = true;
 };
 
 // Trains a model whose specials match sslx's conventions: pad 0, unk 1, bos 2, eos 3, then the
@@ -35,8 +38,10 @@ class SentencePieceTokenizer : public Tokenizer {
   const SpecialTokens& specials() const override { return specials_; }
   std::string fingerprint() const override { return fingerprint_; }
   std::string name() const override { return "sentencepiece"; }
+  const std::filesystem::path& model_path() const { return model_; }
 
  private:
+  std::filesystem::path model_;
   void* processor_ = nullptr;
   std::int32_t piece_count_ = 0;
   SpecialTokens specials_;
