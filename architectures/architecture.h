@@ -11,6 +11,7 @@
 #include <torch/nn/modules/embedding.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 #include "architectures/architecture_options.h"
@@ -67,6 +68,10 @@ class Architecture : public torch::nn::Module {
   Embeddings embeddings{nullptr};
 
  protected:
+  // Throws (c10::Error) naming the first input that is given but not among `reads` (field
+  // names of ArchitectureInputs): an input a kind does not read is refused, never ignored.
+  void check_reads(const ArchitectureInputs& inputs,
+                   std::initializer_list<std::string_view> reads) const;
   // Position ids of T new positions after C cached ones: `given`, or C .. C+T-1 as (T).
   at::Tensor positions_or_default(const at::Tensor& given, std::int64_t length, std::int64_t cached,
                                   const at::Tensor& like) const;

@@ -47,6 +47,8 @@ struct ArchitectureOptions {
   double embedding_dropout = 0.0;  // embedding output
   nn::InitScheme init = nn::InitScheme::gpt2;
   bool tie_embeddings = true;  // the LM head reuses the token embedding
+  // A tied LM head multiplies the hidden states by E^-1/2 first (T5, whose embeddings are N(0, 1)).
+  bool tied_head_scale = false;
 };
 
 // Throws (c10::Error) naming the first inconsistent value.

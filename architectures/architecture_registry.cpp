@@ -114,6 +114,10 @@ void add_training(config::Schema& schema) {
               .type = config::Type::kBool,
               .default_value = true,
               .doc = "the LM head reuses the input token embedding"});
+  schema.add({.key = "tied_head_scale",
+              .type = config::Type::kBool,
+              .default_value = false,
+              .doc = "a tied LM head scales the hidden states by d_model^-1/2 first (T5)"});
 }
 
 config::Schema schema(bool encoder_decoder) {
@@ -155,7 +159,8 @@ ArchitectureOptions options_from_config(const config::Node& m, std::int64_t voca
                         .attention_dropout = m.get_float("attention_dropout"),
                         .embedding_dropout = m.get_float("embedding_dropout"),
                         .init = nn::init_scheme_from_name(m.get_string("init")),
-                        .tie_embeddings = m.get_bool("tie_embeddings")};
+                        .tie_embeddings = m.get_bool("tie_embeddings"),
+                        .tied_head_scale = m.get_bool("tied_head_scale")};
   if (m.find("n_decoder_layers") != nullptr) o.n_decoder_layers = m.get_int("n_decoder_layers");
   return o;
 }

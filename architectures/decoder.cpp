@@ -14,9 +14,8 @@ Decoder::Decoder(const ArchitectureOptions& options) : Architecture(options) {
 }
 
 ArchitectureOutputs Decoder::forward(const ArchitectureInputs& in) {
-  TORCH_CHECK(!in.decoder_token_ids.defined() && !in.encoder_states.defined(),
-              "a decoder reads token_ids; decoder_token_ids and encoder_states are for "
-              "encoder_decoder");
+  check_reads(in, {"token_ids", "key_valid", "segment_ids", "position_ids", "token_type_ids",
+                   "prefix_length", "cache"});
   TORCH_CHECK(in.token_ids.defined(), "the decoder needs token_ids (B, T)");
   TORCH_CHECK(in.cache == nullptr || !in.segment_ids.defined(),
               "segment_ids (packed documents) cannot be combined with a KV cache");

@@ -14,9 +14,7 @@ Encoder::Encoder(const ArchitectureOptions& options) : Architecture(options) {
 }
 
 ArchitectureOutputs Encoder::forward(const ArchitectureInputs& in) {
-  TORCH_CHECK(in.cache == nullptr && !in.prefix_length.defined() &&
-                  !in.decoder_token_ids.defined() && !in.encoder_states.defined(),
-              "an encoder takes no cache, prefix_length, decoder inputs or encoder states");
+  check_reads(in, {"token_ids", "key_valid", "segment_ids", "position_ids", "token_type_ids"});
   TORCH_CHECK(in.token_ids.defined(), "the encoder needs token_ids (B, T)");
   const std::int64_t T = in.token_ids.size(1);
   const at::Tensor positions = positions_or_default(in.position_ids, T, 0, in.token_ids);

@@ -22,8 +22,10 @@ std::int64_t EncoderDecoder::n_decoder_layers() const {
 }
 
 ArchitectureOutputs EncoderDecoder::forward(const ArchitectureInputs& in) {
-  TORCH_CHECK(!in.prefix_length.defined(),
-              "prefix_length is for decoders; an encoder_decoder's prefix is its encoder input");
+  // No prefix_length: an encoder_decoder's prefix is its encoder input.
+  check_reads(in, {"token_ids", "key_valid", "segment_ids", "position_ids", "token_type_ids",
+                   "decoder_token_ids", "decoder_key_valid", "decoder_position_ids",
+                   "encoder_states", "cache"});
   TORCH_CHECK(in.decoder_token_ids.defined(), "encoder_decoder needs decoder_token_ids (B, U)");
   const bool cross_cached =
       in.cache != nullptr && !in.cache->cross.empty() && in.cache->cross.front().key.defined();

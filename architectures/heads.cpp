@@ -2,6 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
+#include "architectures/architecture.h"
+
 namespace sslx::arch {
 namespace {
 
@@ -42,6 +46,17 @@ at::Tensor LmHeadImpl::forward(const at::Tensor& hidden) {
   return tied() ? at::matmul(x, tied_to_->weight.t()) : proj->forward(x);
 }
 
+LmHead lm_head_for(const Architecture& backbone) {
+  const ArchitectureOptions& o = backbone.options();
+  if (!o.tie_embeddings) {
+    return LmHead(LmHeadOptions{.d_model = o.d_model, .vocab_size = o.vocab_size}, nullptr);
+  }
+  const double scale = o.tied_head_scale ? 1.0 / std::sqrt(double(o.d_model)) : 1.0;
+  return LmHead(
+      LmHeadOptions{.d_model = o.d_model, .vocab_size = o.vocab_size, .input_scale = scale},
+      backbone.token_embedding());
+}
+
 ScalarHeadImpl::ScalarHeadImpl(const ScalarHeadOptions& options) : options_(options) {
   TORCH_CHECK(options.d_model > 0, "a scalar head needs d_model > 0, got ", options.d_model);
   proj = register_module("proj", linear(options.d_model, 1, true));
@@ -49,6 +64,7 @@ ScalarHeadImpl::ScalarHeadImpl(const ScalarHeadOptions& options) : options_(opti
 
 at::Tensor ScalarHeadImpl::forward(const at::Tensor& hidden, const at::Tensor& key_valid) {
   check_hidden(hidden, options_.d_model);
+  if (options_.per_position) return proj->forward(hidden).squeeze(-1);  // (B, T)
   return proj->forward(pool(hidden, key_valid, options_.pooling)).squeeze(-1);
 }
 

@@ -3,8 +3,8 @@
 // Dimensions: B batch, T positions, E model width, V vocabulary, K classes.
 //   LmHead:             (B, T, E) -> logits (B, T, V); tied: the input embedding's weight,
 //                       registering no parameter of its own; else `proj` (V, E), no bias.
-//   ScalarHead:         (B, T, E) -> (B) pooled, e.g. a reward at the last valid token;
-//                       `proj` (1, E) + bias.
+//   ScalarHead:         (B, T, E) -> (B) pooled, e.g. a reward at the last valid token, or
+//                       (B, T) per position (a PPO value head); `proj` (1, E) + bias.
 //   ClassificationHead: (B, T, E) -> logits (B, K) pooled; [`pooler` (E, E) + tanh, BERT's],
 //                       dropout, `proj` (K, E) + bias.
 #pragma once
@@ -46,16 +46,22 @@ class LmHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LmHead);
 
+class Architecture;
+// The LM head a backbone's config asks for: tied to its token embedding when tie_embeddings
+// (scaled by E^-1/2 with tied_head_scale), else with its own projection.
+LmHead lm_head_for(const Architecture& backbone);
+
 struct ScalarHeadOptions {
   std::int64_t d_model = 0;  // E
   Pooling pooling = Pooling::last;
+  bool per_position = false;  // one value per position (B, T) instead of a pooled (B)
 };
 
 class ScalarHeadImpl : public torch::nn::Module {
  public:
   explicit ScalarHeadImpl(const ScalarHeadOptions& options);
 
-  // hidden: (B, T, E), key_valid: (B, T) bool or undefined -> (B)
+  // hidden: (B, T, E), key_valid: (B, T) bool or undefined -> (B), or (B, T) per position
   at::Tensor forward(const at::Tensor& hidden, const at::Tensor& key_valid = {});
 
   torch::nn::Linear proj{nullptr};

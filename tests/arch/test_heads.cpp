@@ -45,6 +45,35 @@ TEST_CASE("a tied LM head reuses the embedding and adds no parameter; untied has
   CHECK(max_difference(own(hidden), logits) > 1e-3);
 }
 
+TEST_CASE("lm_head_for follows tie_embeddings and tied_head_scale") {
+  ArchitectureOptions options = tiny_options();
+  auto decoder = make_model<Decoder>(options);
+  const at::Tensor hidden = at::randn({2, 3, 16}, at::kDouble);
+  const at::Tensor embedding = decoder->token_embedding()->weight;
+  LmHead tied = lm_head_for(*decoder);
+  CHECK(tied->tied());
+  CHECK(max_difference(tied(hidden), at::matmul(hidden, embedding.t())) < 1e-12);
+  options.tied_head_scale = true;
+  auto t5_like = make_model<Decoder>(options);
+  LmHead scaled = lm_head_for(*t5_like);
+  CHECK(max_difference(scaled(hidden),
+                       at::matmul(hidden, t5_like->token_embedding()->weight.t()) / 4.0) < 1e-12);
+  options.tie_embeddings = false;
+  auto untied = make_model<Decoder>(options);
+  LmHead own = lm_head_for(*untied);
+  CHECK_FALSE(own->tied());
+  CHECK(own->proj->weight.sizes() == at::IntArrayRef({test::kVocab, 16}));
+}
+
+TEST_CASE("a per-position scalar head gives one value per position (PPO value head)") {
+  ScalarHead value(ScalarHeadOptions{.d_model = 16, .per_position = true});
+  value->to(at::kDouble);
+  const at::Tensor hidden = at::randn({2, 3, 16}, at::kDouble);
+  const at::Tensor values = value(hidden);
+  REQUIRE(values.sizes() == at::IntArrayRef({2, 3}));
+  CHECK(max_difference(values.select(1, 2), value->proj(hidden.select(1, 2)).squeeze(-1)) < 1e-12);
+}
+
 TEST_CASE("scalar and classification heads attach to encoder and decoder alike") {
   const at::Tensor tokens = random_tokens(2, 5);
   const at::Tensor valid = at::tensor({1, 1, 1, 1, 1, 1, 1, 1, 0, 0}).view({2, 5}).to(at::kBool);
