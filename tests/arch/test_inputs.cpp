@@ -1,4 +1,5 @@
 // What each kind reads from ArchitectureInputs: an input it does not read is refused by name.
+// Dropout (embedding, residual, attention) acts in training mode only.
 // Dimensions: B batch, T positions.
 #include "nn/torch_catch.h"
 
@@ -38,4 +39,21 @@ TEST_CASE("an input a kind does not read is an error naming it, not silently ign
   CHECK(encoder->forward({.token_ids = x, .key_valid = x.ge(0)}).hidden_states.defined());
   CHECK(decoder->forward({.token_ids = x, .prefix_length = at::tensor({1L, 2L})})
             .hidden_states.defined());
+}
+
+TEST_CASE("embedding, residual and attention dropout act in training mode only") {
+  const at::Tensor x = random_tokens(2, 6);
+  const auto plain = make_model<Decoder>(tiny_options(), 3);
+  const at::Tensor reference = plain->forward({.token_ids = x}).hidden_states;
+  for (const int which : {0, 1, 2}) {
+    INFO("dropout kind " << which);
+    ArchitectureOptions options = tiny_options();
+    (which == 0   ? options.embedding_dropout
+     : which == 1 ? options.dropout
+                  : options.attention_dropout) = 0.3;
+    auto model = make_model<Decoder>(options, 3);  // the same weights as plain
+    CHECK(test::max_difference(model->forward({.token_ids = x}).hidden_states, reference) < 1e-12);
+    model->train();
+    CHECK(test::max_difference(model->forward({.token_ids = x}).hidden_states, reference) > 1e-3);
+  }
 }

@@ -6,7 +6,9 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <vector>
 
+#include "nn/finite_difference.h"
 #include "nn/init.h"
 #include "nn/transformer_block.h"
 
@@ -74,6 +76,30 @@ TEST_CASE("residual dropout acts in training mode only") {
   CHECK(difference(block->forward(x, {}), plain->forward(x, {})) < 1e-12);
   block->train();
   CHECK(difference(block->forward(x, {}), plain->forward(x, {})) > 1e-3);
+}
+
+TEST_CASE("block gradients (GQA, RMSNorm, SwiGLU, cross-attention) match central differences") {
+  auto block = make({.d_model = E,
+                     .n_heads = H,
+                     .n_kv_heads = 1,
+                     .d_ff = F,
+                     .activation = Activation::swiglu,
+                     .norm = NormKind::rms_norm,
+                     .cross_attention = true});
+  const at::Tensor x = at::randn({1, T, E}, at::kDouble).requires_grad_();
+  const at::Tensor memory = at::randn({1, S, E}, at::kDouble).requires_grad_();
+  const at::Tensor weights = at::randn({1, T, E}, at::kDouble);
+  std::vector<at::Tensor> inputs = {x, memory};
+  for (const auto& parameter : block->parameters())
+    inputs.push_back(parameter);
+  const auto result = sslx::test::compare_gradients(
+      [&] {
+        return (block->forward(x, {.self_mask = {.causal = true}, .memory = memory}) * weights)
+            .sum();
+      },
+      inputs);
+  CHECK(result.max_error < 1e-6);
+  CHECK(result.max_gradient > 1e-2);
 }
 
 TEST_CASE("init schemes: gpt2 scales residual projections, bert does not, t5 uses fan-in") {
