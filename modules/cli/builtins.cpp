@@ -1,5 +1,6 @@
 #include "cli/builtins.h"
 
+#include "architectures/architecture_registry.h"
 #include "config/node.h"
 #include "data/data_registry.h"
 #include "registry/registry_index.h"
@@ -42,6 +43,7 @@ void register_builtins() {
   register_root_fields();
   data::register_builtin_data();
   train::register_builtin_schedules();
+  arch::register_builtin_architectures();
 }
 
 }  // namespace sslx::cli

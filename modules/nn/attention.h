@@ -1,8 +1,11 @@
 // Multi-head scaled dot-product attention, self and cross.
 //
 // Dimensions: B batch, T query positions, S key positions, E model width (d_model), M memory
-// width (d_memory: the width of what cross-attention reads), H heads, D = E / H head width.
-// Registered submodules (state-dict keys): q_proj, k_proj, v_proj, out_proj.
+// width (d_memory: the width of what cross-attention reads), H heads, D = E / H head width,
+// G key/value heads (n_kv_heads, dividing H: grouped-query attention, Ainslie et al. 2023; query
+// head h reads key/value head h / (H / G)).
+// Registered submodules (state-dict keys): q_proj (E -> E), k_proj and v_proj (E or M -> G D),
+// out_proj (E -> E).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -13,39 +16,52 @@
 #include <cstdint>
 
 #include "nn/attention_mask.h"
+#include "nn/kv_cache.h"
 
 namespace sslx::nn {
 
 struct AttentionOptions {
-  std::int64_t d_model = 0;   // E
-  std::int64_t n_heads = 0;   // H, must divide E
-  std::int64_t d_memory = 0;  // M for cross-attention; 0 means E
-  double dropout = 0.0;       // on the attention probabilities, in training mode only
-  bool bias = true;           // in the four projections
+  std::int64_t d_model = 0;     // E
+  std::int64_t n_heads = 0;     // H, must divide E
+  std::int64_t n_kv_heads = 0;  // G, must divide H; 0 means H (plain multi-head attention)
+  std::int64_t d_memory = 0;    // M for cross-attention; 0 means E
+  double dropout = 0.0;         // on the attention probabilities, in training mode only
+  bool bias = true;             // in the four projections
   // Rotary positions (RoPE) on queries and keys in self-attention; see nn/rotary.h.
   bool rotary = false;
   double rotary_base = 10000.0;
+  // Scores divided by √D (Vaswani et al.); T5 does not scale and folds it into the init of q_proj.
+  bool scale_scores = true;
 };
 
-// softmax(q kᵀ / √D) v over the allowed keys. q: (B, H, T, D), k and v: (B, H, S, D), allowed:
-// (B, 1, T, S) bool or undefined (all allowed) -> (B, H, T, D). Rows with no allowed key give 0.
+// softmax(scale q kᵀ + score_bias) v over the allowed keys. q: (B, H, T, D), k and v:
+// (B, H, S, D), allowed: (B, 1, T, S) bool or undefined (all allowed), score_bias: broadcastable
+// to (B, H, T, S) or undefined (e.g. T5's relative position bias) -> (B, H, T, D). scale 0 means
+// 1/√D. Rows with no allowed key give 0.
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v, const at::Tensor& allowed,
-                                        double dropout, bool training);
+                                        double dropout, bool training,
+                                        const at::Tensor& score_bias = {}, double scale = 0.0);
 
 class MultiHeadAttentionImpl : public torch::nn::Module {
  public:
   explicit MultiHeadAttentionImpl(const AttentionOptions& options);
 
   // Self-attention. x: (B, T, E) -> (B, T, E). positions: (T) or (B, T) integer, only with
-  // rotary (e.g. restarting at 0 for each packed document); undefined means 0 .. T-1.
+  // rotary (e.g. restarting at 0 for each packed document); undefined means C .. C+T-1 where C
+  // is the cache length. score_bias: broadcastable to (B, H, T, S) or undefined. cache: when
+  // given, its keys and values (C of them) are prepended and this step's are appended to it; the
+  // mask then covers S = C + T keys (a causal mask puts the T queries last).
   at::Tensor forward(const at::Tensor& x, const AttentionMask& mask = {},
-                     const at::Tensor& positions = {});
+                     const at::Tensor& positions = {}, const at::Tensor& score_bias = {},
+                     AttentionCache* cache = nullptr);
   // Cross-attention. query: (B, T, E), memory: (B, S, M) -> (B, T, E). Not a forward overload:
   // TORCH_MODULE's operator() needs forward to be a single function. Refused with rotary, whose
-  // positions relate a sequence to itself.
+  // positions relate a sequence to itself. cache: filled from memory when empty, and then used
+  // instead of memory (which may be undefined on later steps).
   at::Tensor cross(const at::Tensor& query, const at::Tensor& memory,
-                   const AttentionMask& mask = {});
+                   const AttentionMask& mask = {}, const at::Tensor& score_bias = {},
+                   AttentionCache* cache = nullptr);
 
   const AttentionOptions& options() const { return options_; }
 
@@ -55,9 +71,9 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::nn::Linear out_proj{nullptr};
 
  private:
-  // q: (B, H, T, D), k and v: (B, H, S, D) -> (B, T, E)
+  // q: (B, H, T, D), k and v: (B, G, S, D) -> (B, T, E)
   at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                    const AttentionMask& mask);
+                    const AttentionMask& mask, const at::Tensor& score_bias);
 
   AttentionOptions options_;
 };

@@ -2,10 +2,22 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 namespace sslx::nn {
 
 bool is_gated(Activation activation) {
   return activation == Activation::swiglu || activation == Activation::geglu;
+}
+
+Activation activation_from_name(std::string_view name) {
+  if (name == "gelu") return Activation::gelu;
+  if (name == "gelu_tanh") return Activation::gelu_tanh;
+  if (name == "relu") return Activation::relu;
+  if (name == "swiglu") return Activation::swiglu;
+  if (name == "geglu") return Activation::geglu;
+  TORCH_CHECK(false, "unknown activation \"", std::string(name),
+              "\"; known: gelu, gelu_tanh, relu, swiglu, geglu");
 }
 
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {

@@ -14,6 +14,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <string_view>
 
 namespace sslx::nn {
 
@@ -26,6 +27,8 @@ enum class Activation {
 };
 
 bool is_gated(Activation activation);
+// "gelu", "gelu_tanh", "relu", "swiglu" or "geglu"; throws (c10::Error) listing them otherwise.
+Activation activation_from_name(std::string_view name);
 
 struct FeedForwardOptions {
   std::int64_t d_model = 0;   // E

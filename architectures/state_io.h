@@ -1,0 +1,20 @@
+// Saving and loading a module's state by its registered names (the state-dict keys), strictly:
+// loading checks that the file holds exactly the module's keys, each with the module's shape,
+// and says which key differs. LibTorch's own torch::load skips extra keys and silently resizes
+// a tensor of another shape.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <filesystem>
+
+namespace sslx::arch {
+
+// Writes every parameter and buffer of `module` under its dotted name.
+void save_state(const torch::nn::Module& module, const std::filesystem::path& path);
+
+// Reads into `module` in place; throws (c10::Error) on a missing or extra key or another shape,
+// before changing anything.
+void load_state(torch::nn::Module& module, const std::filesystem::path& path);
+
+}  // namespace sslx::arch
