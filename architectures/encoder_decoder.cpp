@@ -29,6 +29,14 @@ ArchitectureOutputs EncoderDecoder::forward(const ArchitectureInputs& in) {
   TORCH_CHECK(in.decoder_token_ids.defined(), "encoder_decoder needs decoder_token_ids (B, U)");
   const bool cross_cached =
       in.cache != nullptr && !in.cache->cross.empty() && in.cache->cross.front().key.defined();
+  const bool encoder_input = in.token_ids.defined() || in.segment_ids.defined() ||
+                             in.position_ids.defined() || in.token_type_ids.defined();
+  TORCH_CHECK(!cross_cached || (!encoder_input && !in.encoder_states.defined()),
+              "the KV cache already holds the encoder's keys and values: later steps take no "
+              "token_ids, segment_ids, position_ids, token_type_ids or encoder_states (start with "
+              "an empty cache for a new input)");
+  TORCH_CHECK(!(encoder_input && in.encoder_states.defined()),
+              "give the encoder's inputs (token_ids, ...) or encoder_states, not both");
   at::Tensor memory = in.encoder_states;
   if (!memory.defined() && !cross_cached) {
     TORCH_CHECK(in.token_ids.defined(), "encoder_decoder needs token_ids (B, T) or encoder_states");

@@ -125,6 +125,9 @@ at::Tensor MultiHeadAttentionImpl::cross(const at::Tensor& query, const at::Tens
               query.sizes());
   const at::Tensor q = split_heads(q_proj->forward(query), H);  // (B, H, T, D)
   if (cache != nullptr && cache->key.defined()) {
+    TORCH_CHECK(!memory.defined(),
+                "the cross-attention cache already holds the memory's keys and values; pass an "
+                "undefined memory, or an empty cache for a new memory");
     TORCH_CHECK(cache->key.size(0) == query.size(0), "the cross-attention cache holds a batch of ",
                 cache->key.size(0), ", the query has ", query.size(0));
     return attend(q, cache->key, cache->value, mask, score_bias);

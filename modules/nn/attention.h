@@ -57,8 +57,8 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
                      AttentionCache* cache = nullptr);
   // Cross-attention. query: (B, T, E), memory: (B, S, M) -> (B, T, E). Not a forward overload:
   // TORCH_MODULE's operator() needs forward to be a single function. Refused with rotary, whose
-  // positions relate a sequence to itself. cache: filled from memory when empty, and then used
-  // instead of memory (which may be undefined on later steps).
+  // positions relate a sequence to itself. cache: filled from memory when empty; once filled it
+  // replaces the memory, which must then be undefined.
   at::Tensor cross(const at::Tensor& query, const at::Tensor& memory,
                    const AttentionMask& mask = {}, const at::Tensor& score_bias = {},
                    AttentionCache* cache = nullptr);

@@ -1,4 +1,5 @@
-// Causality of decoders (with a negative control on the same weights) and padding invariance.
+// Causality of decoders (with a negative control on the same weights), packed documents and
+// padding invariance.
 // Dimensions: B batch, T positions, U decoder positions, E model width.
 #include "nn/torch_catch.h"
 
@@ -132,4 +133,29 @@ TEST_CASE("padding invariance: pad keys with key_valid = false change no real ou
   CHECK(max_difference(
             out, model->forward({.token_ids = padded, .decoder_token_ids = target}).hidden_states) >
         changed);
+}
+
+TEST_CASE("packed documents: each document's outputs equal the document run alone") {
+  // Two documents of lengths 3 and 4 in one row; positions restart at the second.
+  const at::Tensor x = random_tokens(1, T);
+  const at::Tensor segments = at::tensor({0L, 0L, 0L, 1L, 1L, 1L, 1L}).view({1, T});
+  const at::Tensor positions = at::tensor({0L, 1L, 2L, 0L, 1L, 2L, 3L}).view({1, T});
+  const at::Tensor second = x.narrow(1, 3, 4);
+  for (const PositionKind kind : kAllPositions) {
+    INFO("positions " << int(kind));
+    auto decoder = make_model<Decoder>(tiny_options(kind));
+    auto encoder = make_model<Encoder>(tiny_options(kind));
+    for (Architecture* model :
+         {static_cast<Architecture*>(decoder.get()), static_cast<Architecture*>(encoder.get())}) {
+      const at::Tensor alone = model->forward({.token_ids = second}).hidden_states;
+      const at::Tensor packed =
+          model->forward({.token_ids = x, .segment_ids = segments, .position_ids = positions})
+              .hidden_states.narrow(1, 3, 4);
+      CHECK(max_difference(packed, alone) < unchanged);
+      // Negative control: without segment ids the first document leaks into the second.
+      const at::Tensor leaked =
+          model->forward({.token_ids = x, .position_ids = positions}).hidden_states.narrow(1, 3, 4);
+      CHECK(max_difference(leaked, alone) > changed);
+    }
+  }
 }

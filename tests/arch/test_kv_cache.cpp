@@ -99,5 +99,10 @@ TEST_CASE("encoder_decoder: cached decoding equals the full forward; the encoder
     }
     CHECK(cache.length() == T);
     CHECK(max_difference(at::cat(steps, 1), full.hidden_states) < tolerance);
+    CHECK_THROWS_WITH(model->forward({.token_ids = source,
+                                      .key_valid = source_valid,
+                                      .decoder_token_ids = target.narrow(1, 0, 1),
+                                      .cache = &cache}),
+                      Catch::Contains("later steps take no token_ids"));
   }
 }

@@ -93,6 +93,8 @@ TEST_CASE("the cross-attention cache is filled once and then replaces the memory
   REQUIRE(cache.length() == 7);
   CHECK(at::equal(attention->cross(query, at::Tensor(), {}, {}, &cache), first));
   CHECK(at::equal(attention->cross(query, memory), first));
+  CHECK_THROWS_WITH(attention->cross(query, memory, {}, {}, &cache),
+                    Catch::Contains("already holds the memory's keys and values"));
   CHECK_THROWS_WITH(attention->cross(query, at::Tensor()), Catch::Contains("needs memory"));
 }
 
