@@ -3,8 +3,10 @@
 #include "architectures/architecture_registry.h"
 #include "config/node.h"
 #include "data/data_registry.h"
+#include "objectives/objective_registry.h"
 #include "registry/registry_index.h"
 #include "train/schedule_registry.h"
+#include "train/trainer_options.h"
 
 namespace sslx::cli {
 namespace {
@@ -43,7 +45,9 @@ void register_builtins() {
   register_root_fields();
   data::register_builtin_data();
   train::register_builtin_schedules();
+  train::register_trainer_sections();
   arch::register_builtin_architectures();
+  objectives::register_builtin_objectives();
 }
 
 }  // namespace sslx::cli

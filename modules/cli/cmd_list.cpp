@@ -40,7 +40,11 @@ void add_list_command(CLI::App& app) {
   auto kind = std::make_shared<std::string>();
   auto plugins = std::make_shared<std::vector<std::string>>();
   list->add_option("kind", *kind, "only this kind (e.g. schedule)");
-  list->add_option("--plugin", *plugins, "load this plugin library first (repeatable)");
+  // One value per flag (repeat the flag), so that a following positional is not swallowed.
+  list->add_option("--plugin", *plugins, "load this plugin library first (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   list->callback([kind, plugins] {
     for (const auto& path : *plugins)
       plugin::load(path);

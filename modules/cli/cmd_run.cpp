@@ -1,10 +1,11 @@
-// `sslx run FILE [overrides] [--dry-run]`: expands the experiment into jobs (variant x sweep
-// point x seed) and checks every job's config. Executing jobs needs the trainer and launcher
-// (issues 5 and 6); until they exist, --dry-run is the only mode and a plain run says so.
+// `sslx run FILE [overrides] [--dry-run] [--out DIR] [--fresh]`: expands the experiment into jobs
+// (sweep point x seed), checks every job's config, then trains the jobs one after the other in
+// runs/<experiment>/<job>/ (or DIR/<job>). Re-running the same command resumes.
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/config_loading.h"
+#include "cli/run_job.h"
 #include "config/config_error.h"
 #include "config/resolve.h"
 #include "config/sweep.h"
@@ -18,6 +19,7 @@ namespace {
 struct RunArguments {
   ConfigArguments config;
   bool dry_run = false;
+  bool fresh = false;
   std::string out;
 };
 
@@ -65,6 +67,49 @@ void dry_run(const RunArguments& arguments) {
   failures.throw_if_any();
 }
 
+// A job's directory name: its sweep assignments, with path separators made safe.
+std::string directory_name(const config::Job& job) {
+  std::string name = job.name;
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  return name;
+}
+
+void run_jobs(const RunArguments& arguments) {
+  const auto jobs = expand(arguments);
+  std::vector<config::Resolved> resolved;
+  for (const auto& job : jobs) {
+    ConfigArguments job_arguments = arguments.config;
+    job_arguments.overrides = job.overrides;
+    resolved.push_back(load_config(job_arguments));  // every config is checked before any runs
+  }
+  const std::string experiment = experiment_name(resolved.front(), arguments.config.file);
+  const std::filesystem::path out = arguments.out.empty() ? "runs/" + experiment : arguments.out;
+  std::vector<std::string> failures;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const auto directory = out / directory_name(jobs[i]);
+    console::info("[" + std::to_string(i + 1) + "/" + std::to_string(jobs.size()) + "] " +
+                  directory.string());
+    try {
+      if (run_job(resolved[i], directory, arguments.fresh) == JobOutcome::kInterrupted) {
+        throw Interrupted();
+      }
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const config::ConfigError&) {
+      throw;
+    } catch (const std::exception& error) {
+      console::error(directory.string() + ": " + error.what());
+      failures.push_back(directory.string() + " (log: " + (directory / "log.h5").string() + ")");
+    }
+  }
+  if (!failures.empty()) {
+    throw Error(std::to_string(failures.size()) + " of " + std::to_string(jobs.size()) +
+                " jobs failed: " + join(failures, ", "));
+  }
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app) {
@@ -76,12 +121,14 @@ void add_run_command(CLI::App& app) {
   run->add_flag("--dry-run", arguments->dry_run,
                 "list every composed job and check its config without running anything");
   run->add_option("--out", arguments->out, "output directory (default: runs/<experiment>)");
+  run->add_flag("--fresh", arguments->fresh,
+                "delete existing job directories and start over instead of resuming");
   run->callback([arguments] {
-    if (!arguments->dry_run) {
-      throw Error("this build of sslx has no trainer, so it cannot execute jobs",
-                  "use `sslx run FILE --dry-run` to list and check the jobs");
+    if (arguments->dry_run) {
+      dry_run(*arguments);
+    } else {
+      run_jobs(*arguments);
     }
-    dry_run(*arguments);
   });
 }
 

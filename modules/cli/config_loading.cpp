@@ -50,8 +50,13 @@ void add_config_arguments(CLI::App& command, ConfigArguments& arguments,
       ->required()
       ->check(CLI::ExistingFile);
   command.add_option("overrides", arguments.overrides, overrides_help);
-  command.add_option("--config-dir", arguments.config_dirs,
-                     "extra directory of config groups, searched first");
+  // One directory per flag (repeat the flag): a vector option would swallow the overrides.
+  command
+      .add_option("--config-dir", arguments.config_dirs,
+                  "extra directory of config groups, searched first (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 }  // namespace sslx::cli

@@ -33,6 +33,13 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// A run stopped by SIGINT/SIGTERM after writing its checkpoint; re-running resumes it.
+class Interrupted : public Error {
+ public:
+  Interrupted() : Error("interrupted; run the same command again to resume") {}
+  ExitCode exit_code() const override { return ExitCode::kInterrupted; }
+};
+
 class PluginError : public Error {
  public:
   using Error::Error;

@@ -14,12 +14,14 @@
 #include "architectures/architecture_registry.h"
 #include "architectures/decoder.h"
 #include "architectures/heads.h"
-#include "architectures/state_io.h"
+#include "nn/state_io.h"
 #include "config/schema.h"
 #include "config/toml_io.h"
 
 using namespace sslx;
 using namespace sslx::arch;
+using sslx::nn::load_state;
+using sslx::nn::save_state;
 
 namespace {
 

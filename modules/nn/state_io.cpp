@@ -1,4 +1,4 @@
-#include "architectures/state_io.h"
+#include "nn/state_io.h"
 
 #include <ATen/ATen.h>
 #include <torch/serialize/input-archive.h>
@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-namespace sslx::arch {
+namespace sslx::nn {
 namespace {
 
 // Parameters and buffers by dotted name.
@@ -28,6 +28,18 @@ void save_state(const torch::nn::Module& module, const std::filesystem::path& pa
   for (const auto& [name, tensor] : named_state(module))
     archive.write(name, tensor.detach());
   archive.save_to(path.string());
+}
+
+std::map<std::string, at::Tensor> load_state_dict(const std::filesystem::path& path) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path.string());
+  std::map<std::string, at::Tensor> state;
+  for (const auto& key : archive.keys()) {
+    at::Tensor value;
+    archive.read(key, value);
+    state.emplace(key, value);
+  }
+  return state;
 }
 
 void load_state(torch::nn::Module& module, const std::filesystem::path& path) {
@@ -54,4 +66,4 @@ void load_state(torch::nn::Module& module, const std::filesystem::path& path) {
     tensor.copy_(read.at(name));
 }
 
-}  // namespace sslx::arch
+}  // namespace sslx::nn

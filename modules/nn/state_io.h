@@ -7,14 +7,19 @@
 #include <torch/nn/module.h>
 
 #include <filesystem>
+#include <map>
+#include <string>
 
-namespace sslx::arch {
+namespace sslx::nn {
 
 // Writes every parameter and buffer of `module` under its dotted name.
 void save_state(const torch::nn::Module& module, const std::filesystem::path& path);
+
+// Every tensor of a state file by name (for inspecting checkpoints).
+std::map<std::string, at::Tensor> load_state_dict(const std::filesystem::path& path);
 
 // Reads into `module` in place; throws (c10::Error) on a missing or extra key or another shape,
 // before changing anything.
 void load_state(torch::nn::Module& module, const std::filesystem::path& path);
 
-}  // namespace sslx::arch
+}  // namespace sslx::nn

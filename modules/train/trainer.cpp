@@ -1,0 +1,301 @@
+#include "train/trainer.h"
+
+#include <ATen/Parallel.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/utils.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <thread>
+
+#include "train/checkpoint.h"
+#include "train/signals.h"
+#include "util/console.h"
+#include "util/error.h"
+
+namespace sslx::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_duration(double seconds) {
+  const auto total = static_cast<long long>(seconds);
+  char buffer[32];
+  if (total >= 3600) {
+    std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", total / 3600, (total / 60) % 60);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", total / 60, total % 60);
+  }
+  return buffer;
+}
+
+// Training metrics summed since the last log row.
+struct Window {
+  double loss_sum = 0;
+  double targets = 0;
+  double tokens = 0;
+  double seconds = 0;
+  double grad_norm_sum = 0;
+  std::int64_t steps = 0;
+  Metrics metrics;
+};
+
+}  // namespace
+
+Trainer::Trainer(Objective& objective, const TrainerOptions& options,
+                 const OptimizerOptions& optimizer_options, std::unique_ptr<LrSchedule> schedule,
+                 RunPaths paths, std::string config_text)
+    : objective_(objective),
+      options_(options),
+      optimizer_options_(optimizer_options),
+      schedule_(std::move(schedule)),
+      paths_(std::move(paths)),
+      config_text_(std::move(config_text)) {
+  if (options.max_steps == 0 && options.max_tokens == 0 && options.max_seconds == 0) {
+    throw Error("the training budget is unlimited",
+                "set trainer.max_steps, trainer.max_tokens or trainer.max_seconds");
+  }
+  // LibTorch starts with one intra-op thread here (REFERENCE.md §2): set it explicitly.
+  const auto cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(options.threads > 0 ? static_cast<int>(options.threads) : cores);
+  const auto groups = split_for_weight_decay(objective.model(), optimizer_options);
+  optimizer_ = make_adamw(groups, optimizer_options);
+  console::info("optimizer: AdamW, " + describe(groups, optimizer_options) + "; " +
+                std::to_string(at::get_num_threads()) + " threads");
+}
+
+bool Trainer::budget_spent(double elapsed) const {
+  return (options_.max_steps > 0 && state_.step >= options_.max_steps) ||
+         (options_.max_tokens > 0 && state_.tokens_seen >= options_.max_tokens) ||
+         (options_.max_seconds > 0 && elapsed >= options_.max_seconds);
+}
+
+Trainer::StepResult Trainer::standard_step() {
+  std::vector<Batch> batches;
+  StepResult result;
+  for (std::int64_t k = 0; k < options_.grad_accumulation; ++k) {
+    batches.push_back(objective_.train_batch());
+    result.n_targets += batches.back().n_targets;
+    result.n_tokens += batches.back().n_tokens;
+  }
+  optimizer_->zero_grad();
+  if (result.n_targets == 0) {
+    result.skipped = true;  // every label ignored: nothing to learn from
+    return result;
+  }
+  // The loss of the step is the sum over all its targets divided once by their count, so the
+  // update does not depend on how the step is split into micro-batches.
+  const double total = static_cast<double>(result.n_targets);
+  double loss_sum = 0;
+  for (const auto& batch : batches) {
+    LossTerms terms = objective_.loss(batch);
+    (terms.loss_sum / total).backward();
+    loss_sum += terms.loss_sum.item<double>();
+    for (const auto& [name, metric] : terms.metrics)
+      result.metrics[name].add(metric);
+  }
+  result.loss = loss_sum / total;
+  const double max_norm = options_.clip_grad_norm > 0 ? options_.clip_grad_norm
+                                                      : std::numeric_limits<double>::infinity();
+  result.grad_norm = torch::nn::utils::clip_grad_norm_(objective_.model().parameters(), max_norm);
+  if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
+    optimizer_->zero_grad();
+    result.skipped = true;
+    return result;
+  }
+  optimizer_->step();
+  return result;
+}
+
+Metrics Trainer::evaluate(data::Split split) {
+  torch::NoGradGuard no_grad;
+  objective_.model().eval();
+  Metrics totals;
+  Batch batch;
+  for (std::int64_t index = 0; index < options_.eval_batches; ++index) {
+    if (!objective_.eval_batch(split, index, batch)) break;
+    const LossTerms terms = objective_.loss(batch);
+    totals["loss"].add({terms.loss_sum.item<double>(), static_cast<double>(terms.n_targets)});
+    for (const auto& [name, metric] : terms.metrics)
+      totals[name].add(metric);
+  }
+  objective_.model().train();
+  if (totals["loss"].count == 0) {
+    throw Error("the " + data::to_string(split) + " split gave no evaluation targets",
+                "use more data, a larger val_fraction or a shorter sequence_length");
+  }
+  return totals;
+}
+
+void Trainer::checkpoint(log::RunLogWriter& log) {
+  objective_.save_state(state_);
+  log.flush();  // the log always holds every row up to a checkpoint
+  const auto path = save_checkpoint(paths_.checkpoints, objective_.model(), *optimizer_, state_);
+  std::set<std::filesystem::path> keep;
+  if (!best_checkpoint_.empty()) keep.insert(best_checkpoint_);
+  prune_checkpoints(paths_.checkpoints, static_cast<std::size_t>(options_.keep_last), keep);
+  (void)path;
+}
+
+void Trainer::resume(log::RunLogWriter& log) {
+  std::int64_t keep_rows_up_to = -1;
+  if (const auto latest = latest_checkpoint(paths_.checkpoints)) {
+    state_ = load_checkpoint(*latest, objective_.model(), *optimizer_);
+    objective_.load_state(state_);
+    keep_rows_up_to = state_.step;
+    console::info("resuming from " + latest->string() + " (step " + std::to_string(state_.step) +
+                  ")");
+  }
+  // Rows logged after the checkpoint belong to steps that will be taken again.
+  log.truncate_after(keep_rows_up_to);
+}
+
+RunOutcome Trainer::run() {
+  StopRequest stop;
+  auto log = std::filesystem::exists(paths_.log)
+                 ? log::RunLogWriter::reopen(paths_.log)
+                 : log::RunLogWriter::create(paths_.log, config_text_);
+  try {
+    resume(log);
+    objective_.model().train();
+    const auto start = Clock::now();
+    const double elapsed_before = state_.elapsed_seconds;
+    const auto elapsed = [&] { return elapsed_before + seconds_since(start); };
+    const bool tty = console::stderr_is_tty();
+
+    const auto log_evaluation = [&](std::int64_t step) {
+      const Metrics metrics = evaluate(data::Split::kValidation);
+      for (const auto& [name, metric] : metrics)
+        log.log("val", name, step, metric.sum / metric.count);
+      const double loss = metrics.at("loss").sum / metrics.at("loss").count;
+      log.log("val", "perplexity", step, std::exp(loss));
+      return loss;
+    };
+    if (options_.eval_at_start && state_.step == 0) log_evaluation(0);
+
+    Window window;
+    RunOutcome outcome = RunOutcome::kCompleted;
+    bool evaluated_last_step = false;
+    while (!budget_spent(elapsed())) {
+      if (stop.requested()) {
+        outcome = RunOutcome::kInterrupted;
+        break;
+      }
+      const double lr = schedule_->lr(state_.step);
+      set_learning_rate(*optimizer_, lr);
+      const auto step_start = Clock::now();
+      StepResult result;
+      if (objective_.overrides_step()) {
+        const StepReport report = objective_.train_step(*optimizer_);
+        result = {report.loss,    0.0,           report.n_targets, report.n_tokens,
+                  report.metrics, report.skipped};
+      } else {
+        result = standard_step();
+      }
+      if (result.skipped) {
+        if (++state_.skipped_steps > options_.max_skipped_steps) {
+          throw Error(std::to_string(state_.skipped_steps) +
+                          " steps had a non-finite loss or gradient (or no targets)",
+                      "lower the learning rate, or raise trainer.max_skipped_steps");
+        }
+        console::warning("step " + std::to_string(state_.step + 1) +
+                         ": non-finite loss or gradient, step skipped");
+      }
+      ++state_.step;
+      state_.tokens_seen += result.n_targets;
+      window.steps += 1;
+      window.seconds += seconds_since(step_start);
+      window.tokens += static_cast<double>(result.n_tokens);
+      if (!result.skipped) {
+        window.loss_sum += result.loss * static_cast<double>(result.n_targets);
+        window.targets += static_cast<double>(result.n_targets);
+        window.grad_norm_sum += result.grad_norm;
+        for (const auto& [name, metric] : result.metrics)
+          window.metrics[name].add(metric);
+      }
+
+      const bool last = budget_spent(elapsed());
+      // Rows also at every step that may checkpoint, so that a resumed run logs the same rows
+      // (averaged over the same steps) as an uninterrupted one.
+      const bool may_checkpoint =
+          state_.step % options_.checkpoint_every == 0 ||
+          (options_.eval_every > 0 && state_.step % options_.eval_every == 0);
+      if (state_.step % options_.log_every == 0 || last || may_checkpoint) {
+        const double tokens_per_second = window.tokens / std::max(window.seconds, 1e-9);
+        if (window.targets > 0) {
+          log.log("train", "loss", state_.step, window.loss_sum / window.targets);
+          for (const auto& [name, metric] : window.metrics) {
+            log.log("train", name, state_.step, metric.sum / metric.count);
+          }
+        }
+        log.log("train", "lr", state_.step, lr);
+        log.log("train", "grad_norm", state_.step, window.grad_norm_sum / window.steps);
+        log.log("train", "tokens", state_.step, static_cast<double>(state_.tokens_seen));
+        log.log("train", "tokens_per_second", state_.step, tokens_per_second);
+        log.log("train", "model_flops_per_second", state_.step,
+                tokens_per_second * objective_.training_flops_per_token());
+        char line[256];
+        const double remaining = options_.max_steps > 0 ? (options_.max_steps - state_.step) *
+                                                              (window.seconds / window.steps)
+                                                        : 0;
+        std::snprintf(
+            line, sizeof line, "step %lld%s  loss %.4f  lr %.2e  %.0f tok/s%s%s",
+            static_cast<long long>(state_.step),
+            options_.max_steps > 0 ? ("/" + std::to_string(options_.max_steps)).c_str() : "",
+            window.targets > 0 ? window.loss_sum / window.targets : NAN, lr, tokens_per_second,
+            options_.max_steps > 0 ? "  ETA " : "",
+            options_.max_steps > 0 ? format_duration(remaining).c_str() : "");
+        if (tty) {
+          std::cerr << '\r' << line << "\033[K" << std::flush;
+        } else {
+          std::cerr << line << '\n';
+        }
+        window = Window{};
+      }
+
+      evaluated_last_step = false;
+      if (options_.eval_every > 0 && state_.step % options_.eval_every == 0 && !last) {
+        const double val_loss = log_evaluation(state_.step);
+        evaluated_last_step = true;
+        if (!state_.has_best || val_loss < state_.best_metric) {
+          state_.has_best = true;
+          state_.best_metric = val_loss;
+          state_.evaluations_without_improvement = 0;
+          if (options_.keep_best) {
+            state_.elapsed_seconds = elapsed();
+            checkpoint(log);
+            best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
+          }
+        } else if (options_.early_stopping_patience > 0 &&
+                   ++state_.evaluations_without_improvement >= options_.early_stopping_patience) {
+          outcome = RunOutcome::kEarlyStopped;
+          break;
+        }
+      }
+      if (state_.step % options_.checkpoint_every == 0 && !last) {
+        state_.elapsed_seconds = elapsed();
+        checkpoint(log);
+      }
+    }
+    if (tty) std::cerr << '\n';
+    if (outcome != RunOutcome::kInterrupted && !evaluated_last_step) log_evaluation(state_.step);
+    state_.elapsed_seconds = elapsed();
+    checkpoint(log);
+    log.close(outcome == RunOutcome::kInterrupted ? log::RunStatus::kInterrupted
+                                                  : log::RunStatus::kCompleted);
+    return outcome;
+  } catch (...) {
+    log.close(log::RunStatus::kFailed);
+    throw;
+  }
+}
+
+}  // namespace sslx::train

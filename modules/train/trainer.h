@@ -1,0 +1,65 @@
+// The trainer: one loop for every objective. Per optimizer step it sets the scheduled learning
+// rate, gathers the step's micro-batches, divides the summed loss once by the step's target
+// count, clips, steps AdamW; it logs to the run's HDF5 file, evaluates, checkpoints and resumes.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "log/run_log.h"
+#include "train/objective.h"
+#include "train/optimizer.h"
+#include "train/schedule.h"
+#include "train/trainer_options.h"
+
+namespace sslx::train {
+
+struct RunPaths {
+  std::filesystem::path log;          // log.h5
+  std::filesystem::path checkpoints;  // checkpoints/
+};
+
+enum class RunOutcome { kCompleted, kInterrupted, kEarlyStopped };
+
+class Trainer {
+ public:
+  Trainer(Objective& objective, const TrainerOptions& options,
+          const OptimizerOptions& optimizer_options, std::unique_ptr<LrSchedule> schedule,
+          RunPaths paths, std::string config_text);
+
+  // Trains until the budget is spent, resuming from the latest checkpoint when there is one.
+  RunOutcome run();
+
+  const TrainerState& state() const { return state_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+
+ private:
+  struct StepResult {
+    double loss = 0;
+    double grad_norm = 0;
+    std::int64_t n_targets = 0;
+    std::int64_t n_tokens = 0;
+    Metrics metrics;
+    bool skipped = false;
+  };
+
+  StepResult standard_step();
+  // Mean loss and metrics over the split's evaluation batches.
+  Metrics evaluate(data::Split split);
+  bool budget_spent(double elapsed) const;
+  void checkpoint(log::RunLogWriter& log);
+  void resume(log::RunLogWriter& log);
+
+  Objective& objective_;
+  TrainerOptions options_;
+  OptimizerOptions optimizer_options_;
+  std::unique_ptr<LrSchedule> schedule_;
+  RunPaths paths_;
+  std::string config_text_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  TrainerState state_;
+  std::filesystem::path best_checkpoint_;
+};
+
+}  // namespace sslx::train

@@ -1,0 +1,42 @@
+// The [trainer] and [optimizer] sections: budget, batch shape, evaluation, checkpoints, AdamW.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/node.h"
+#include "config/schema.h"
+#include "train/optimizer.h"
+
+namespace sslx::train {
+
+struct TrainerOptions {
+  // Budget: training stops at the first limit reached (0 = no limit; at least one is needed).
+  std::int64_t max_steps = 1000;
+  std::int64_t max_tokens = 0;
+  double max_seconds = 0;
+  std::int64_t batch_size = 8;  // sequences per micro-batch
+  std::int64_t sequence_length = 128;
+  std::int64_t grad_accumulation = 1;  // micro-batches per optimizer step
+  double clip_grad_norm = 1.0;         // 0 = off
+  std::int64_t eval_every = 100;       // optimizer steps; 0 = only at the end
+  std::int64_t eval_batches = 10;
+  bool eval_at_start = false;
+  std::int64_t checkpoint_every = 500;
+  std::int64_t keep_last = 2;
+  bool keep_best = true;                     // also keep the checkpoint with the best val loss
+  std::int64_t early_stopping_patience = 0;  // evaluations without improvement; 0 = off
+  std::int64_t max_skipped_steps = 10;       // non-finite steps tolerated before stopping
+  std::int64_t threads = 0;                  // intra-op threads; 0 = all cores
+  std::int64_t log_every = 10;               // steps between progress lines and train log rows
+};
+
+config::Schema trainer_schema();
+config::Schema optimizer_schema();
+TrainerOptions trainer_options_from(const config::Node& trainer);
+OptimizerOptions optimizer_options_from(const config::Node& optimizer);
+
+// Adds [trainer] and [optimizer] to the root schema (called by the built-ins registration).
+void register_trainer_sections();
+
+}  // namespace sslx::train

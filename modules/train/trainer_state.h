@@ -1,0 +1,31 @@
+// Everything besides tensors that a checkpoint must restore for a resumed run to continue exactly
+// as an uninterrupted one: counters, every RNG stream's state and the data sampler's position.
+// Stored as TOML (trainer_state.toml) so a person can read it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "data/sampler.h"
+
+namespace sslx::train {
+
+inline constexpr std::int64_t kCheckpointFormat = 1;
+
+struct TrainerState {
+  std::int64_t step = 0;           // optimizer steps taken
+  std::int64_t tokens_seen = 0;    // target tokens trained on
+  std::int64_t skipped_steps = 0;  // steps skipped for a non-finite loss or gradient
+  double elapsed_seconds = 0;      // training time before this process
+  std::map<std::string, std::uint64_t> rng_states;  // stream name -> RngStream state
+  data::SamplerState sampler;
+  double best_metric = 0;  // for keep-best and early stopping
+  bool has_best = false;
+  std::int64_t evaluations_without_improvement = 0;
+
+  std::string to_toml() const;
+  static TrainerState from_toml(const std::string& text, const std::string& source);
+};
+
+}  // namespace sslx::train

@@ -1,0 +1,131 @@
+#include "objectives/clm.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/torch.h>
+
+#include "objectives/mlm_masking.h"
+
+namespace sslx::objectives {
+
+namespace F = torch::nn::functional;
+
+train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  // logits (B, T, V), labels (B, T)
+  const auto vocab = logits.size(-1);
+  const at::Tensor flat_labels = labels.reshape({-1});
+  train::LossTerms terms;
+  terms.loss_sum =
+      F::cross_entropy(logits.reshape({-1, vocab}), flat_labels,
+                       F::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kSum));
+  const at::Tensor valid = flat_labels != kIgnore;
+  terms.n_targets = valid.sum().item<std::int64_t>();
+  const at::Tensor correct = (logits.reshape({-1, vocab}).argmax(-1) == flat_labels) & valid;
+  terms.metrics["accuracy"] = {static_cast<double>(correct.sum().item<std::int64_t>()),
+                               static_cast<double>(terms.n_targets)};
+  return terms;
+}
+
+ClmObjective::ClmObjective(const config::Node& options, const ObjectiveContext& context)
+    : document_mask_(options.get_bool("document_mask")),
+      batch_size_(context.trainer.batch_size),
+      sequence_length_(context.trainer.sequence_length),
+      train_blocks_(context.corpus.split(data::Split::kTrain),
+                    context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      validation_blocks_(context.corpus.split(data::Split::kValidation),
+                         context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      test_blocks_(context.corpus.split(data::Split::kTest),
+                   context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      sampler_(train_blocks_.size(), context.seed) {
+  require_architecture("clm", context.model, {"decoder"});
+  model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
+}
+
+double ClmObjective::training_flops_per_token() const {
+  return model_->backbone->training_flops_per_token(sequence_length_);
+}
+
+train::Batch ClmObjective::batch_of(const data::PackedBlocks& blocks,
+                                    const std::vector<std::int64_t>& indices) const {
+  const auto B = static_cast<std::int64_t>(indices.size());
+  const std::int64_t L = sequence_length_;
+  std::vector<std::int64_t> inputs(B * L), labels(B * L), segments(B * L), positions(B * L);
+  for (std::int64_t b = 0; b < B; ++b) {
+    const data::PackedBlock block = blocks.block(indices[b]);  // L + 1 tokens
+    for (std::int64_t t = 0; t < L; ++t) {
+      inputs[b * L + t] = block.tokens[t];
+      labels[b * L + t] = block.tokens[t + 1];
+      segments[b * L + t] = block.segment_ids[t];
+      positions[b * L + t] = block.position_ids[t];
+      // The EOS ending a document would be trained to predict the next document's first token.
+      if (document_mask_ && block.segment_ids[t + 1] != block.segment_ids[t]) {
+        labels[b * L + t] = kIgnore;
+      }
+    }
+  }
+  const auto tensor = [B, L](const std::vector<std::int64_t>& values) {
+    return torch::tensor(values, torch::kInt64).reshape({B, L});
+  };
+  train::Batch batch;
+  batch.tensors["input_ids"] = tensor(inputs);
+  batch.tensors["labels"] = tensor(labels);
+  if (document_mask_) {
+    batch.tensors["segment_ids"] = tensor(segments);
+    batch.tensors["position_ids"] = tensor(positions);
+  }
+  batch.n_tokens = B * L;
+  batch.n_targets = (batch.tensors["labels"] != kIgnore).sum().item<std::int64_t>();
+  return batch;
+}
+
+train::Batch ClmObjective::train_batch() {
+  std::vector<std::int64_t> indices;
+  for (std::int64_t b = 0; b < batch_size_; ++b)
+    indices.push_back(sampler_.next());
+  return batch_of(train_blocks_, indices);
+}
+
+bool ClmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
+  const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
+                                     : split == data::Split::kValidation ? validation_blocks_
+                                                                         : train_blocks_;
+  std::vector<std::int64_t> indices;
+  for (std::int64_t b = index * batch_size_; b < (index + 1) * batch_size_ && b < blocks.size();
+       ++b) {
+    indices.push_back(b);
+  }
+  if (indices.empty()) return false;
+  batch = batch_of(blocks, indices);
+  return true;
+}
+
+train::LossTerms ClmObjective::loss(const train::Batch& batch) {
+  arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
+  if (document_mask_) {
+    inputs.segment_ids = batch.at("segment_ids");
+    inputs.position_ids = batch.at("position_ids");
+  }
+  return next_token_loss(model_->logits(inputs), batch.at("labels"));
+}
+
+void ClmObjective::save_state(train::TrainerState& state) const {
+  state.sampler = sampler_.state();
+}
+
+void ClmObjective::load_state(const train::TrainerState& state) {
+  sampler_.restore(state.sampler);
+}
+
+void register_clm() {
+  config::Schema schema;
+  schema.add({.key = "document_mask",
+              .type = config::Type::kBool,
+              .default_value = false,
+              .doc = "keep attention, positions and labels inside each packed document"});
+  objective_registry().add(
+      "clm", "causal language modelling (GPT): next-token prediction on a decoder", schema,
+      [](const config::Node& options, const ObjectiveContext& context) {
+        return std::make_unique<ClmObjective>(options, context);
+      });
+}
+
+}  // namespace sslx::objectives

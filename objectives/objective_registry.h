@@ -1,0 +1,35 @@
+// The registry of objectives ([objective] section, chosen by `name`), and what a factory gets.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/node.h"
+#include "data/shard_cache.h"
+#include "data/tokenizer.h"
+#include "registry/registry.h"
+#include "train/objective.h"
+#include "train/trainer_options.h"
+
+namespace sslx::objectives {
+
+struct ObjectiveContext {
+  const config::Node& model;  // the validated [model] section
+  const data::Tokenizer& tokenizer;
+  const data::PreparedCorpus& corpus;
+  const train::TrainerOptions& trainer;
+  std::uint64_t seed;
+};
+
+using ObjectiveRegistry = registry::Registry<train::Objective, const ObjectiveContext&>;
+ObjectiveRegistry& objective_registry();
+
+// Registers the built-in objectives (idempotent).
+void register_builtin_objectives();
+
+// Throws a ConfigError at model.arch when `arch` is not one of `compatible`, naming them.
+void require_architecture(const std::string& objective, const config::Node& model,
+                          const std::vector<std::string>& compatible);
+
+}  // namespace sslx::objectives
