@@ -43,12 +43,20 @@ at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k
   if (score_bias.defined()) scores = scores + score_bias;
   at::Tensor probs;
   if (allowed.defined()) {
+    // In place: `scores` is this function's own temporary, and neither the product before nor
+    // the softmax after needs its values for the backward pass.
+    scores.masked_fill_(allowed.logical_not(), -std::numeric_limits<double>::infinity());
     // A row with no allowed key would be softmax(-inf, ..., -inf) = NaN, and NaN poisons the
-    // gradient even when multiplied by 0. Such rows get finite scores and a zero output instead.
+    // gradient even when multiplied by 0. Such rows get finite scores and a zero output. The
+    // check runs on the (B, 1, T, S) mask, so the common case (every row has a key: causal
+    // attention without left padding) costs no extra pass over the (B, H, T, S) scores.
     const at::Tensor row_has_key = allowed.any(-1, /*keepdim=*/true);  // (B, 1, T, 1)
-    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity())
-                 .masked_fill(row_has_key.logical_not(), 0.0);
-    probs = at::softmax(scores, -1) * row_has_key;
+    if (row_has_key.all().item<bool>()) {
+      probs = at::softmax(scores, -1);
+    } else {
+      scores.masked_fill_(row_has_key.logical_not(), 0.0);
+      probs = at::softmax(scores, -1) * row_has_key;
+    }
   } else {
     probs = at::softmax(scores, -1);
   }
