@@ -228,7 +228,8 @@ RunOutcome Trainer::run() {
       const bool may_checkpoint =
           state_.step % options_.checkpoint_every == 0 ||
           (options_.eval_every > 0 && state_.step % options_.eval_every == 0);
-      if (state_.step % options_.log_every == 0 || last || may_checkpoint) {
+      // And when stopping on a signal: the log then ends at the step of the final checkpoint.
+      if (state_.step % options_.log_every == 0 || last || may_checkpoint || stop.requested()) {
         const double tokens_per_second = window.tokens / std::max(window.seconds, 1e-9);
         if (window.targets > 0) {
           log.log("train", "loss", state_.step, window.loss_sum / window.targets);

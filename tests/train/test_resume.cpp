@@ -111,3 +111,35 @@ TEST_CASE("resume after SIGKILL reproduces the uninterrupted run") {
   CHECK(changed.exit_code == 1);
   CHECK_THAT(changed.err, Catch::Contains("trainer.batch_size: 8 -> 4"));
 }
+
+TEST_CASE("SIGINT checkpoints and exits with 130; the log says interrupted; rerun completes") {
+  test::TempDir dir;
+  test::write_file(dir / "exp.toml", kExperiment);
+  const auto out = dir / "run";
+  const pid_t pid = start_run(dir / "exp.toml", out);
+  const auto latest = out / "base/checkpoints/latest";
+  while (!std::filesystem::exists(latest)) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  {
+    // Scoped: HDF5 shares one open file per process, so a reader kept open would show the
+    // second run's file as it was here.
+    const log::RunLogReader reader(out / "base/log.h5");
+    CHECK(reader.status() == log::RunStatus::kInterrupted);
+    // The checkpoint written on the way out is the step the log ends at.
+    const auto last_step = reader.read("train", "loss").steps.back();
+    CHECK(trim(fs::read_text(latest)) ==
+          "step-" + std::string(8 - std::to_string(last_step).size(), '0') +
+              std::to_string(last_step));
+  }
+  const auto resumed = test::run_sslx({"run", (dir / "exp.toml").string(), "--out", out.string()});
+  CHECK(resumed.exit_code == 0);
+  CHECK(log::RunLogReader(out / "base/log.h5").status() == log::RunStatus::kCompleted);
+}
