@@ -29,14 +29,10 @@ at::Tensor with_future_change(const at::Tensor& tokens) {
   return other;
 }
 
-const PositionKind kAllPositions[] = {PositionKind::learned, PositionKind::sinusoidal,
-                                      PositionKind::rotary, PositionKind::relative,
-                                      PositionKind::none};
-
 }  // namespace
 
 TEST_CASE("decoder: a future token leaves earlier outputs unchanged; bidirectionally it does not") {
-  for (const PositionKind positions : kAllPositions) {
+  for (const PositionKind positions : test::kAllPositions) {
     INFO("positions " << int(positions));
     auto decoder = make_model<Decoder>(tiny_options(positions));
     const at::Tensor x = random_tokens(B, T), y = with_future_change(x);
@@ -97,7 +93,7 @@ TEST_CASE("padding invariance: pad keys with key_valid = false change no real ou
   const at::Tensor padded = at::cat({x, at::zeros({B, pads}, at::kLong)}, 1);
   const at::Tensor valid =
       at::cat({at::ones({B, T}, at::kBool), at::zeros({B, pads}, at::kBool)}, 1);
-  for (const PositionKind positions : kAllPositions) {
+  for (const PositionKind positions : test::kAllPositions) {
     INFO("positions " << int(positions));
     auto encoder = make_model<Encoder>(tiny_options(positions));
     const at::Tensor plain = encoder->forward({.token_ids = x}).hidden_states;
@@ -141,7 +137,7 @@ TEST_CASE("packed documents: each document's outputs equal the document run alon
   const at::Tensor segments = at::tensor({0L, 0L, 0L, 1L, 1L, 1L, 1L}).view({1, T});
   const at::Tensor positions = at::tensor({0L, 1L, 2L, 0L, 1L, 2L, 3L}).view({1, T});
   const at::Tensor second = x.narrow(1, 3, 4);
-  for (const PositionKind kind : kAllPositions) {
+  for (const PositionKind kind : test::kAllPositions) {
     INFO("positions " << int(kind));
     auto decoder = make_model<Decoder>(tiny_options(kind));
     auto encoder = make_model<Encoder>(tiny_options(kind));

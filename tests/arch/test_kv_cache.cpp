@@ -23,14 +23,10 @@ namespace {
 constexpr std::int64_t B = 2, T = 6;
 constexpr double tolerance = 1e-5;  // the brief's bound; float64 agrees to ~1e-15
 
-const PositionKind kAllPositions[] = {PositionKind::learned, PositionKind::sinusoidal,
-                                      PositionKind::rotary, PositionKind::relative,
-                                      PositionKind::none};
-
 }  // namespace
 
 TEST_CASE("decoder: one token at a time through the KV cache equals the full forward") {
-  for (const PositionKind positions : kAllPositions) {
+  for (const PositionKind positions : test::kAllPositions) {
     INFO("positions " << int(positions));
     auto decoder = make_model<Decoder>(tiny_options(positions));
     const at::Tensor x = random_tokens(B, T);
@@ -73,7 +69,7 @@ TEST_CASE("decoder cache with padding: key_valid covers cached and new keys") {
 }
 
 TEST_CASE("encoder_decoder: cached decoding equals the full forward; the encoder runs once") {
-  for (const PositionKind positions : kAllPositions) {
+  for (const PositionKind positions : test::kAllPositions) {
     INFO("positions " << int(positions));
     auto model = make_model<EncoderDecoder>(tiny_options(positions));
     const at::Tensor source = random_tokens(B, 5), target = random_tokens(B, T);

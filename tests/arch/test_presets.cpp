@@ -14,9 +14,9 @@
 #include "architectures/architecture_registry.h"
 #include "architectures/decoder.h"
 #include "architectures/heads.h"
-#include "nn/state_io.h"
 #include "config/schema.h"
 #include "config/toml_io.h"
+#include "nn/state_io.h"
 
 using namespace sslx;
 using namespace sslx::arch;

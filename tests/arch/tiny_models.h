@@ -12,6 +12,11 @@ namespace sslx::test {
 
 inline constexpr std::int64_t kVocab = 50;
 
+// Every kind of position information: invariance tests run for each.
+inline constexpr arch::PositionKind kAllPositions[] = {
+    arch::PositionKind::learned, arch::PositionKind::sinusoidal, arch::PositionKind::rotary,
+    arch::PositionKind::relative, arch::PositionKind::none};
+
 inline arch::ArchitectureOptions tiny_options(
     arch::PositionKind positions = arch::PositionKind::learned) {
   return {.vocab_size = kVocab,
