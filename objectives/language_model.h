@@ -4,6 +4,7 @@
 
 #include <torch/nn/module.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "architectures/architecture.h"
@@ -24,5 +25,14 @@ class LanguageModelImpl : public torch::nn::Module {
   arch::LmHead lm_head{nullptr};
 };
 TORCH_MODULE(LanguageModel);
+
+// `init_from` for fine-tuning objectives: loads `directory`/model.pt, the model of a checkpoint of
+// a run that trained a LanguageModel (clm, mlm, ...), strictly into `model` (the same key set
+// "backbone.*", "lm_head.*" with the same shapes, or an error naming the key that differs).
+void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory);
+
+// Copies every parameter and buffer of `from` into `to` by name: both must have the same keys
+// and shapes (two backbones built from the same [model] section).
+void copy_state(const torch::nn::Module& from, torch::nn::Module& to);
 
 }  // namespace sslx::objectives

@@ -4,6 +4,8 @@
 
 #include "config/config_error.h"
 #include "objectives/clm.h"
+#include "objectives/reward_model.h"
+#include "objectives/sft.h"
 #include "util/strings.h"
 
 namespace sslx::objectives {
@@ -16,6 +18,8 @@ ObjectiveRegistry& objective_registry() {
 void register_builtin_objectives() {
   if (objective_registry().contains("clm")) return;
   register_clm();
+  register_sft();
+  register_reward_model();
 }
 
 void require_architecture(const std::string& objective, const config::Node& model,

@@ -28,6 +28,7 @@ struct PreferencePair {
   std::string prompt;  // empty when the data has no separate prompt
   std::string chosen;
   std::string rejected;
+  double margin = 0;  // how much chosen should beat rejected by; 0 when the data has none
   std::string source;
   std::int64_t line = 0;
 };

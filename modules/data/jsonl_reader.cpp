@@ -136,6 +136,13 @@ std::vector<PreferencePair> read_jsonl_preferences(const std::filesystem::path& 
                         .line = line};
     if (object.contains(options.fields.prompt))
       pair.prompt = string_field(object, options.fields.prompt);
+    if (object.contains(options.fields.margin)) {
+      const Json& margin = object.at(options.fields.margin);
+      if (!margin.is_number()) {
+        throw LineError{"field " + in_quotes(options.fields.margin) + " should be a number"};
+      }
+      pair.margin = margin.get<double>();
+    }
     pairs.push_back(std::move(pair));
   });
   return pairs;

@@ -22,6 +22,7 @@ struct JsonlFields {
   std::string content = "content";
   std::string chosen = "chosen";
   std::string rejected = "rejected";
+  std::string margin = "margin";
 };
 
 struct JsonlOptions {
@@ -37,7 +38,8 @@ std::vector<PromptCompletion> read_jsonl_prompt_completion(const std::filesystem
                                                            SkipReport& skips);
 std::vector<Conversation> read_jsonl_conversations(const std::filesystem::path& file,
                                                    const JsonlOptions& options, SkipReport& skips);
-// {"prompt","chosen","rejected"} or {"chosen","rejected"}.
+// {"prompt","chosen","rejected"} or {"chosen","rejected"}, each with an optional numeric
+// "margin".
 std::vector<PreferencePair> read_jsonl_preferences(const std::filesystem::path& file,
                                                    const JsonlOptions& options, SkipReport& skips);
 
