@@ -4,6 +4,9 @@
 
 #include "config/config_error.h"
 #include "objectives/clm.h"
+#include "objectives/mlm.h"
+#include "objectives/prefix_lm.h"
+#include "objectives/span_corruption.h"
 #include "util/strings.h"
 
 namespace sslx::objectives {
@@ -16,6 +19,9 @@ ObjectiveRegistry& objective_registry() {
 void register_builtin_objectives() {
   if (objective_registry().contains("clm")) return;
   register_clm();
+  register_mlm();
+  register_prefix_lm();
+  register_span_corruption();
 }
 
 void require_architecture(const std::string& objective, const config::Node& model,
