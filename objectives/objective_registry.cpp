@@ -4,6 +4,9 @@
 
 #include "config/config_error.h"
 #include "objectives/clm.h"
+#include "objectives/mlm.h"
+#include "objectives/prefix_lm.h"
+#include "objectives/span_corruption.h"
 #include "objectives/reward_model.h"
 #include "objectives/sft.h"
 #include "util/strings.h"
@@ -20,6 +23,9 @@ void register_builtin_objectives() {
   register_clm();
   register_sft();
   register_reward_model();
+  register_mlm();
+  register_prefix_lm();
+  register_span_corruption();
 }
 
 void require_architecture(const std::string& objective, const config::Node& model,

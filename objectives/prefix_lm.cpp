@@ -1,0 +1,116 @@
+#include "objectives/prefix_lm.h"
+
+#include <torch/torch.h>
+
+#include "objectives/clm.h"
+#include "objectives/mlm_masking.h"
+#include "util/error.h"
+
+namespace sslx::objectives {
+namespace {
+
+constexpr const char* kRngName = "prefix_lm_split";
+
+}  // namespace
+
+PrefixLmObjective::PrefixLmObjective(const config::Node&, const ObjectiveContext& context)
+    : batch_size_(context.trainer.batch_size),
+      sequence_length_(context.trainer.sequence_length),
+      seed_(context.seed),
+      train_blocks_(context.corpus.split(data::Split::kTrain),
+                    context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      validation_blocks_(context.corpus.split(data::Split::kValidation),
+                         context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      test_blocks_(context.corpus.split(data::Split::kTest),
+                   context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      sampler_(train_blocks_.size(), context.seed),
+      rng_(context.seed, kRngName) {
+  require_architecture("prefix_lm", context.model, {"decoder"});
+  if (sequence_length_ < 2) {
+    throw Error("prefix_lm: sequence_length must be at least 2 for a split point in [1, L - 1]");
+  }
+  model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
+}
+
+double PrefixLmObjective::training_flops_per_token() const {
+  return model_->backbone->training_flops_per_token(sequence_length_);
+}
+
+train::Batch PrefixLmObjective::batch_of(const data::PackedBlocks& blocks,
+                                         const std::vector<std::int64_t>& indices,
+                                         RngStream& rng) const {
+  const auto B = static_cast<std::int64_t>(indices.size());
+  const std::int64_t L = sequence_length_;
+  std::vector<std::int64_t> inputs(B * L), labels(B * L), prefix(B);
+  for (std::int64_t b = 0; b < B; ++b) {
+    const data::PackedBlock block = blocks.block(indices[b]);  // L + 1 tokens
+    const auto split = 1 + static_cast<std::int64_t>(
+                               rng.uniform_below(static_cast<std::uint64_t>(L - 1)));  // [1, L - 1]
+    prefix[b] = split;
+    for (std::int64_t t = 0; t < L; ++t) {
+      inputs[b * L + t] = block.tokens[t];
+      labels[b * L + t] = t + 1 >= split ? block.tokens[t + 1] : kIgnore;
+    }
+  }
+  train::Batch batch;
+  batch.tensors["input_ids"] = torch::tensor(inputs, torch::kInt64).reshape({B, L});
+  batch.tensors["labels"] = torch::tensor(labels, torch::kInt64).reshape({B, L});
+  batch.tensors["prefix_length"] = torch::tensor(prefix, torch::kInt64);
+  batch.n_tokens = B * L;
+  batch.n_targets = (batch.tensors["labels"] != kIgnore).sum().item<std::int64_t>();
+  return batch;
+}
+
+train::Batch PrefixLmObjective::train_batch() {
+  std::vector<std::int64_t> indices;
+  for (std::int64_t b = 0; b < batch_size_; ++b)
+    indices.push_back(sampler_.next());
+  return batch_of(train_blocks_, indices, rng_);
+}
+
+bool PrefixLmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
+  const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
+                                     : split == data::Split::kValidation ? validation_blocks_
+                                                                         : train_blocks_;
+  std::vector<std::int64_t> indices;
+  for (std::int64_t b = index * batch_size_; b < (index + 1) * batch_size_ && b < blocks.size();
+       ++b) {
+    indices.push_back(b);
+  }
+  if (indices.empty()) return false;
+  RngStream rng(seed_, "prefix_lm_eval/" + data::to_string(split) + "/" + std::to_string(index));
+  batch = batch_of(blocks, indices, rng);
+  return true;
+}
+
+at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_prefix) {
+  arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
+  if (with_prefix) inputs.prefix_length = batch.at("prefix_length");
+  return model_->logits(inputs);
+}
+
+train::LossTerms PrefixLmObjective::loss(const train::Batch& batch) {
+  return next_token_loss(logits(batch), batch.at("labels"));
+}
+
+void PrefixLmObjective::save_state(train::TrainerState& state) const {
+  state.sampler = sampler_.state();
+  state.rng_states[kRngName] = rng_.state();
+}
+
+void PrefixLmObjective::load_state(const train::TrainerState& state) {
+  sampler_.restore(state.sampler);
+  rng_.set_state(state.rng_states.at(kRngName));
+}
+
+void register_prefix_lm() {
+  objective_registry().add(
+      "prefix_lm",
+      "prefix language modelling on a decoder: a random split, a bidirectional prefix, loss "
+      "after the split",
+      config::Schema{}, [](const config::Node& options, const ObjectiveContext& context) {
+        return std::make_unique<PrefixLmObjective>(options, context);
+      });
+}
+
+}  // namespace sslx::objectives

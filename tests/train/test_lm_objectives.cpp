@@ -1,0 +1,290 @@
+// The MLM, span corruption and prefix LM objectives: what their batches contain, where their loss
+// looks, what their positions see, that checkpoints resume their data exactly, and that
+// prefix LM trains a tiny model on a Markov source to its entropy floor (docs/objectives.md).
+#include "nn/torch_catch.h"
+
+#include <torch/torch.h>
+
+#include "config/config_error.h"
+#include "data/byte_tokenizer.h"
+#include "log/run_log.h"
+#include "objectives/clm.h"
+#include "objectives/mlm.h"
+#include "objectives/prefix_lm.h"
+#include "objectives/span_corruption.h"
+#include "support.h"
+#include "training_fixture.h"
+
+using namespace sslx;
+using namespace sslx::objectives;
+
+namespace {
+
+const std::string kMarkov =
+    "[data]\nsource = \"markov\"\ndocuments = 400\ndocument_length = 129\nstates = 8\n"
+    "concentration = 0.3\n";
+
+std::string setup(const std::string& arch, const std::string& objective, std::int64_t batch,
+                  std::int64_t length) {
+  return kMarkov + "[model]\narch = \"" + arch + "\"\n[objective]\n" + objective +
+         "[trainer]\nbatch_size = " + std::to_string(batch) +
+         "\nsequence_length = " + std::to_string(length) + "\n";
+}
+
+// Summed loss over labelled positions, and d(loss)/d(logits).
+std::pair<at::Tensor, at::Tensor> loss_and_gradient(const at::Tensor& logits,
+                                                    const at::Tensor& labels) {
+  const at::Tensor leaf = logits.detach().clone().requires_grad_(true);
+  const at::Tensor loss = next_token_loss(leaf, labels).loss_sum;
+  loss.backward();
+  return {loss.detach(), leaf.grad()};
+}
+
+// Per position (B, T): whether the gradient of the loss reaches its logits.
+at::Tensor gets_gradient(const at::Tensor& gradient) {
+  return gradient.abs().sum(-1) > 0;
+}
+
+double final_validation_loss(test::TrainingFixture& fixture) {
+  fixture.trainer->run();
+  return log::RunLogReader(fixture.paths.log).read("val", "loss").values.back();
+}
+
+const std::string kTraining =
+    "[trainer]\nmax_steps = 300\nbatch_size = 16\nsequence_length = 32\neval_every = 0\n"
+    "eval_batches = 8\n[schedule]\nname = \"constant\"\nlr = 0.003\nwarmup_steps = 20\n";
+
+bool same_batch(const train::Batch& a, const train::Batch& b) {
+  if (a.tensors.size() != b.tensors.size() || a.n_targets != b.n_targets) return false;
+  for (const auto& [name, tensor] : a.tensors) {
+    if (!b.tensors.contains(name) || !torch::equal(tensor, b.tensors.at(name))) return false;
+  }
+  return true;
+}
+
+// Two batches drawn, state saved (through its TOML form, as a checkpoint stores it), then the
+// next batch must be the one a fresh objective draws after load_state; a fresh objective without
+// it draws another (the negative control).
+void check_resume(const std::string& toml) {
+  test::TempDir dir;
+  test::TrainingFixture first(dir, toml, "first");
+  first.objective->train_batch();
+  first.objective->train_batch();
+  train::TrainerState state;
+  first.objective->save_state(state);
+  const train::Batch expected = first.objective->train_batch();
+
+  test::TrainingFixture resumed(dir, toml, "resumed");
+  resumed.objective->load_state(train::TrainerState::from_toml(state.to_toml(), "state"));
+  CHECK(same_batch(resumed.objective->train_batch(), expected));
+
+  test::TrainingFixture fresh(dir, toml, "fresh");
+  CHECK_FALSE(same_batch(fresh.objective->train_batch(), expected));
+}
+
+}  // namespace
+
+TEST_CASE("mlm: the loss looks only at the chosen positions") {
+  test::TempDir dir;
+  test::TrainingFixture fixture(dir, setup("encoder", "name = \"mlm\"\n", 4, 32), "mlm");
+  auto& mlm = dynamic_cast<MlmObjective&>(*fixture.objective);
+  const train::Batch batch = mlm.train_batch();
+  const at::Tensor labels = batch.at("labels");
+  const at::Tensor chosen = labels != kIgnore;
+  // exact_count: min(20, max(1, round(32 * 0.15))) = 5 per sequence.
+  CHECK(torch::equal(chosen.sum(1), torch::full({4}, 5, torch::kInt64)));
+  CHECK(batch.n_targets == 20);
+
+  const at::Tensor logits = mlm.logits(batch).detach();
+  const auto [loss, gradient] = loss_and_gradient(logits, labels);
+  CHECK(torch::allclose(mlm.loss(batch).loss_sum.detach(), loss));
+  CHECK(torch::equal(gets_gradient(gradient), chosen));
+
+  // Changing the logits at an unchosen position leaves the loss bit for bit; at a chosen one not.
+  const auto unchosen_index = (~chosen).nonzero()[0];
+  const auto chosen_index = chosen.nonzero()[0];
+  at::Tensor changed = logits.clone();
+  changed[unchosen_index[0]][unchosen_index[1]] += torch::randn({logits.size(-1)}) * 5;
+  CHECK(torch::equal(next_token_loss(changed, labels).loss_sum, loss));
+  changed[chosen_index[0]][chosen_index[1]] += torch::randn({logits.size(-1)}) * 5;
+  CHECK_FALSE(torch::allclose(next_token_loss(changed, labels).loss_sum, loss));
+  // The same holds for a label: one set at an unchosen position would enter the loss.
+  at::Tensor leaked = labels.clone();
+  leaked[unchosen_index[0]][unchosen_index[1]] = 10;
+  CHECK_FALSE(torch::allclose(next_token_loss(logits, leaked).loss_sum, loss));
+}
+
+TEST_CASE("mlm independent variant: each token with probability rate, no cap") {
+  test::TempDir dir;
+  test::TrainingFixture fixture(
+      dir, setup("encoder", "name = \"mlm\"\nvariant = \"independent\"\nrate = 0.3\n", 16, 32),
+      "mlm");
+  std::int64_t chosen = 0, tokens = 0, max_per_row = 0;
+  for (int i = 0; i < 20; ++i) {
+    const train::Batch batch = fixture.objective->train_batch();
+    const at::Tensor per_row = (batch.at("labels") != kIgnore).sum(1);
+    chosen += per_row.sum().item<std::int64_t>();
+    max_per_row = std::max(max_per_row, per_row.max().item<std::int64_t>());
+    tokens += batch.n_tokens;
+  }
+  // 10240 tokens, ~3% of them EOS: the fraction is 0.3 * 0.97 within a few standard errors.
+  CHECK(static_cast<double>(chosen) / static_cast<double>(tokens) ==
+        Approx(0.3 * 0.97).margin(0.02));
+  CHECK(max_per_row > round_half_even(32 * 0.3));  // no exact count
+}
+
+TEST_CASE("mlm: byte word starts follow whitespace and specials") {
+  const data::ByteTokenizer tokenizer;
+  std::vector<TokenId> tokens = tokenizer.encode("ab cd\ne");
+  tokens.insert(tokens.begin() + 2, tokenizer.specials().require_eos());
+  // a b </s> ' ' c d '\n' e
+  const std::vector<bool> expected{true, false, false, true, true, false, false, true};
+  CHECK(byte_word_starts(tokens, tokenizer.specials()) == expected);
+}
+
+TEST_CASE("lm objectives refuse architectures they do not run on") {
+  test::TempDir dir;
+  CHECK_THROWS_AS(test::TrainingFixture(dir, setup("decoder", "name = \"mlm\"\n", 2, 16), "a"),
+                  config::ConfigError);
+  CHECK_THROWS_AS(
+      test::TrainingFixture(dir, setup("encoder", "name = \"span_corruption\"\n", 2, 16), "b"),
+      config::ConfigError);
+  CHECK_THROWS_AS(
+      test::TrainingFixture(dir, setup("encoder_decoder", "name = \"prefix_lm\"\n", 2, 16), "c"),
+      config::ConfigError);
+}
+
+TEST_CASE("span corruption batches have the reference lengths and round-trip to the text") {
+  test::TempDir dir;
+  test::TrainingFixture fixture(
+      dir, setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32), "span");
+  auto& span = dynamic_cast<SpanCorruptionObjective&>(*fixture.objective);
+  const SpanLengths expected = expanded_lengths(32, 0.15, 3.0);
+  CHECK(span.lengths().raw_tokens == expected.raw_tokens);
+  train::Batch batch;
+  REQUIRE(span.eval_batch(data::Split::kTrain, 1, batch));  // blocks 4 .. 7
+  const at::Tensor inputs = batch.at("inputs"), targets = batch.at("targets");
+  REQUIRE(inputs.sizes().vec() == std::vector<std::int64_t>{4, expected.inputs});
+  REQUIRE(targets.sizes().vec() == std::vector<std::int64_t>{4, expected.targets});
+
+  // The training split as one stream: documents back to back, no separator.
+  const data::TokenCorpus& corpus = fixture.data.corpus.split(data::Split::kTrain);
+  std::vector<TokenId> stream;
+  for (std::int64_t d = 0; d < 3; ++d) {
+    std::vector<TokenId> document(corpus.document_length(d));
+    corpus.copy_tokens(d, 0, corpus.document_length(d), document.data());
+    stream.insert(stream.end(), document.begin(), document.end());
+  }
+  const data::SpecialTokens& specials = fixture.data.tokenizer->specials();
+  const auto row = [](const at::Tensor& t, std::int64_t b) {
+    const at::Tensor r = t[b].to(torch::kInt32).contiguous();
+    return std::vector<TokenId>(r.data_ptr<TokenId>(), r.data_ptr<TokenId>() + r.numel());
+  };
+  for (std::int64_t b = 0; b < 4; ++b) {
+    const std::int64_t begin = (4 + b) * expected.raw_tokens;  // block 4 + b of the stream
+    const std::vector<TokenId> original(stream.begin() + begin,
+                                        stream.begin() + begin + expected.raw_tokens);
+    CHECK(reconstruct({row(inputs, b), row(targets, b)}, specials) == original);
+    CHECK(inputs[b][expected.inputs - 1].item<TokenId>() == specials.require_eos());
+    CHECK(targets[b][expected.targets - 1].item<TokenId>() == specials.require_eos());
+    CHECK(targets[b][0].item<TokenId>() == specials.vocab_size - 1);  // <extra_id_0>
+  }
+  // Decoder inputs: targets shifted right behind <pad>; loss on every target token.
+  CHECK(torch::equal(batch.at("decoder_input_ids").slice(1, 1), targets.slice(1, 0, -1)));
+  CHECK(torch::equal(batch.at("decoder_input_ids").select(1, 0),
+                     torch::full({4}, specials.require_pad(), torch::kInt64)));
+  CHECK(torch::equal(batch.at("labels"), targets));
+  CHECK(batch.n_targets == 4 * expected.targets);
+}
+
+TEST_CASE(
+    "span corruption on a decoder: inputs ++ targets, a prefix over the inputs, loss on "
+    "targets only") {
+  test::TempDir dir;
+  test::TrainingFixture fixture(dir, setup("decoder", "name = \"span_corruption\"\n", 4, 32),
+                                "span");
+  auto& span = dynamic_cast<SpanCorruptionObjective&>(*fixture.objective);
+  const train::Batch batch = span.train_batch();
+  const std::int64_t I = span.lengths().inputs, U = span.lengths().targets;
+  const at::Tensor ids = batch.at("input_ids");
+  REQUIRE(ids.sizes().vec() == std::vector<std::int64_t>{4, I + U - 1});
+  CHECK(torch::equal(ids.slice(1, 0, I), batch.at("inputs")));
+  CHECK(torch::equal(ids.slice(1, I), batch.at("targets").slice(1, 0, U - 1)));
+  CHECK(torch::equal(batch.at("prefix_length"), torch::full({4}, I, torch::kInt64)));
+  const auto [loss, gradient] = loss_and_gradient(span.logits(batch).detach(), batch.at("labels"));
+  const at::Tensor reached = gets_gradient(gradient);
+  CHECK_FALSE(reached.slice(1, 0, I - 1).any().item<bool>());
+  CHECK(reached.slice(1, I - 1).all().item<bool>());
+  CHECK(torch::equal(batch.at("labels").slice(1, I - 1), batch.at("targets")));
+}
+
+TEST_CASE(
+    "prefix lm: the split is in 1..L-1, the prefix gets no loss and sees itself, the "
+    "rest sees only the past") {
+  test::TempDir dir;
+  const std::int64_t L = 16;
+  test::TrainingFixture fixture(dir, setup("decoder", "name = \"prefix_lm\"\n", 8, L), "prefix");
+  auto& prefix_lm = dynamic_cast<PrefixLmObjective&>(*fixture.objective);
+  std::int64_t lowest = L, highest = 0;
+  for (int i = 0; i < 30; ++i) {
+    const train::Batch batch = prefix_lm.train_batch();
+    const at::Tensor labelled = batch.at("labels") != kIgnore;
+    for (std::int64_t b = 0; b < 8; ++b) {
+      const std::int64_t p = batch.at("prefix_length")[b].item<std::int64_t>();
+      lowest = std::min(lowest, p);
+      highest = std::max(highest, p);
+      // Labels of positions t >= p - 1 (predicting tokens p .. L), none before.
+      CHECK(torch::equal(labelled[b], torch::arange(L) >= p - 1));
+      CHECK(torch::equal(batch.at("labels")[b].slice(0, p - 1, L - 1),
+                         batch.at("input_ids")[b].slice(0, p)));
+    }
+  }
+  CHECK(lowest == 1);
+  CHECK(highest == L - 1);
+
+  train::Batch batch = prefix_lm.train_batch();
+  batch.tensors["prefix_length"] = torch::full({8}, 8, torch::kInt64);
+  const at::Tensor before = prefix_lm.logits(batch).detach();
+  const at::Tensor causal_before = prefix_lm.logits(batch, false).detach();
+  const auto changed_at = [&](std::int64_t position) {
+    train::Batch changed = batch;
+    changed.tensors["input_ids"] = batch.at("input_ids").clone();
+    const auto id = batch.at("input_ids")[0][position].item<std::int64_t>();
+    changed.tensors["input_ids"][0][position] = (id + 1) % 15 + 7;  // another byte token
+    return changed;
+  };
+  // A later prefix token (7) changes the first prefix position's output...
+  const train::Batch later_prefix = changed_at(7);
+  CHECK_FALSE(torch::allclose(prefix_lm.logits(later_prefix)[0][0], before[0][0]));
+  // ...which it would not without the prefix (negative control).
+  CHECK(torch::allclose(prefix_lm.logits(later_prefix, false)[0][0], causal_before[0][0]));
+  // A token after the split (10) changes nothing before it, itself yes.
+  const train::Batch after_split = changed_at(10);
+  const at::Tensor after = prefix_lm.logits(after_split).detach();
+  CHECK(torch::allclose(after[0].slice(0, 0, 10), before[0].slice(0, 0, 10)));
+  CHECK_FALSE(torch::allclose(after[0][10], before[0][10]));
+}
+
+TEST_CASE("lm objectives resume their data exactly from saved state") {
+  SECTION("mlm") {
+    check_resume(setup("encoder", "name = \"mlm\"\n", 4, 32));
+  }
+  SECTION("span_corruption") {
+    check_resume(setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
+  }
+  SECTION("prefix_lm") {
+    check_resume(setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
+  }
+}
+
+TEST_CASE("prefix lm on a Markov source: the validation loss approaches the entropy floor") {
+  test::TempDir dir;
+  test::TrainingFixture fixture(
+      dir, kMarkov + "[model]\narch = \"decoder\"\n[objective]\nname = \"prefix_lm\"\n" + kTraining,
+      "prefix");
+  const double floor = *fixture.data.entropy_rate;
+  const double val_loss = final_validation_loss(fixture);
+  INFO("entropy floor " << floor << ", validation loss " << val_loss);
+  CHECK(val_loss > floor - 0.05);
+  CHECK(val_loss < floor + 0.1);
+}
