@@ -6,9 +6,9 @@
 #include "objectives/clm.h"
 #include "objectives/mlm.h"
 #include "objectives/prefix_lm.h"
-#include "objectives/span_corruption.h"
 #include "objectives/reward_model.h"
 #include "objectives/sft.h"
+#include "objectives/span_corruption.h"
 #include "util/strings.h"
 
 namespace sslx::objectives {

@@ -63,7 +63,8 @@ TEST_CASE("reward loss: r_c = [1, 0], r_r = [0, 1] gives 0.81326 and accuracy 0.
   CHECK(mean_loss(centred) == Approx(0.8132617 + 0.1).epsilon(1e-6));
 }
 
-TEST_CASE("reward_model: swapping chosen and rejected flips the margin, and long pairs are dropped") {
+TEST_CASE(
+    "reward_model: swapping chosen and rejected flips the margin, and long pairs are dropped") {
   test::TempDir dir;
   test::TrainingFixture fixture(dir, reward_config(), "reward");
   auto& objective = dynamic_cast<objectives::RewardModelObjective&>(*fixture.objective);
