@@ -3,6 +3,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/torch.h>
 
+#include "objectives/batch_indices.h"
 #include "objectives/mlm_masking.h"
 
 namespace sslx::objectives {
@@ -78,9 +79,7 @@ train::Batch ClmObjective::batch_of(const data::PackedBlocks& blocks,
 }
 
 train::Batch ClmObjective::train_batch() {
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = 0; b < batch_size_; ++b)
-    indices.push_back(sampler_.next());
+  const auto indices = sampled_indices(sampler_, batch_size_);
   return batch_of(train_blocks_, indices);
 }
 
@@ -88,11 +87,7 @@ bool ClmObjective::eval_batch(data::Split split, std::int64_t index, train::Batc
   const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
                                      : split == data::Split::kValidation ? validation_blocks_
                                                                          : train_blocks_;
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = index * batch_size_; b < (index + 1) * batch_size_ && b < blocks.size();
-       ++b) {
-    indices.push_back(b);
-  }
+  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   batch = batch_of(blocks, indices);
   return true;

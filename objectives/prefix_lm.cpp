@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "objectives/batch_indices.h"
 #include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
 #include "util/error.h"
@@ -62,9 +63,7 @@ train::Batch PrefixLmObjective::batch_of(const data::PackedBlocks& blocks,
 }
 
 train::Batch PrefixLmObjective::train_batch() {
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = 0; b < batch_size_; ++b)
-    indices.push_back(sampler_.next());
+  const auto indices = sampled_indices(sampler_, batch_size_);
   return batch_of(train_blocks_, indices, rng_);
 }
 
@@ -72,11 +71,7 @@ bool PrefixLmObjective::eval_batch(data::Split split, std::int64_t index, train:
   const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
                                      : split == data::Split::kValidation ? validation_blocks_
                                                                          : train_blocks_;
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = index * batch_size_; b < (index + 1) * batch_size_ && b < blocks.size();
-       ++b) {
-    indices.push_back(b);
-  }
+  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   RngStream rng(seed_, "prefix_lm_eval/" + data::to_string(split) + "/" + std::to_string(index));
   batch = batch_of(blocks, indices, rng);

@@ -4,6 +4,7 @@
 
 #include "architectures/architecture_registry.h"
 #include "data/batching.h"
+#include "objectives/batch_indices.h"
 #include "objectives/language_model.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -161,9 +162,7 @@ train::Batch RewardModelObjective::batch_of(const std::vector<PairSequences>& pa
 }
 
 train::Batch RewardModelObjective::train_batch() {
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = 0; b < batch_size_; ++b)
-    indices.push_back(sampler_.next());
+  const auto indices = sampled_indices(sampler_, batch_size_);
   return batch_of(train_, indices);
 }
 
@@ -171,11 +170,8 @@ bool RewardModelObjective::eval_batch(data::Split split, std::int64_t index, tra
   // The objective's files give a train and a validation split; there is no test split.
   if (split == data::Split::kTest) return false;
   const auto& pairs = split == data::Split::kValidation ? validation_ : train_;
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = index * batch_size_;
-       b < (index + 1) * batch_size_ && b < static_cast<std::int64_t>(pairs.size()); ++b) {
-    indices.push_back(b);
-  }
+  const auto indices =
+      evaluation_indices(index, batch_size_, static_cast<std::int64_t>(pairs.size()));
   if (indices.empty()) return false;
   batch = batch_of(pairs, indices);
   return true;

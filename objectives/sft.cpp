@@ -4,6 +4,7 @@
 
 #include "data/batching.h"
 #include "data/jsonl_reader.h"
+#include "objectives/batch_indices.h"
 #include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
 #include "util/console.h"
@@ -148,9 +149,7 @@ train::Batch SftObjective::batch_of(const std::vector<SftSequence>& sequences,
 }
 
 train::Batch SftObjective::train_batch() {
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = 0; b < batch_size_; ++b)
-    indices.push_back(sampler_.next());
+  const auto indices = sampled_indices(sampler_, batch_size_);
   return batch_of(train_, indices);
 }
 
@@ -158,11 +157,8 @@ bool SftObjective::eval_batch(data::Split split, std::int64_t index, train::Batc
   // The objective's files give a train and a validation split; there is no test split.
   if (split == data::Split::kTest) return false;
   const auto& sequences = split == data::Split::kValidation ? validation_ : train_;
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = index * batch_size_;
-       b < (index + 1) * batch_size_ && b < static_cast<std::int64_t>(sequences.size()); ++b) {
-    indices.push_back(b);
-  }
+  const auto indices =
+      evaluation_indices(index, batch_size_, static_cast<std::int64_t>(sequences.size()));
   if (indices.empty()) return false;
   batch = batch_of(sequences, indices);
   return true;

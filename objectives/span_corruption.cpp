@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "objectives/batch_indices.h"
 #include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
 #include "util/error.h"
@@ -117,9 +118,7 @@ train::Batch SpanCorruptionObjective::batch_of(const ContiguousBlocks& blocks,
 }
 
 train::Batch SpanCorruptionObjective::train_batch() {
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = 0; b < batch_size_; ++b)
-    indices.push_back(sampler_.next());
+  const auto indices = sampled_indices(sampler_, batch_size_);
   return batch_of(train_blocks_, indices, rng_);
 }
 
@@ -128,11 +127,7 @@ bool SpanCorruptionObjective::eval_batch(data::Split split, std::int64_t index,
   const ContiguousBlocks& blocks = split == data::Split::kTest         ? test_blocks_
                                    : split == data::Split::kValidation ? validation_blocks_
                                                                        : train_blocks_;
-  std::vector<std::int64_t> indices;
-  for (std::int64_t b = index * batch_size_; b < (index + 1) * batch_size_ && b < blocks.size();
-       ++b) {
-    indices.push_back(b);
-  }
+  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   RngStream rng(seed_,
                 "span_corruption_eval/" + data::to_string(split) + "/" + std::to_string(index));
