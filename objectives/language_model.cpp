@@ -4,6 +4,7 @@
 
 #include "architectures/architecture_registry.h"
 #include "nn/state_io.h"
+#include "train/checkpoint.h"
 #include "util/error.h"
 
 namespace sslx::objectives {
@@ -19,12 +20,23 @@ at::Tensor LanguageModelImpl::logits(const arch::ArchitectureInputs& inputs) {
   return lm_head(backbone->forward(inputs).hidden_states);
 }
 
+std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
+  // A run's checkpoints/ folder stands for its newest checkpoint: what an experiment's stage
+  // names before the upstream job has written it.
+  if (!std::filesystem::is_regular_file(path / "model.pt")) {
+    if (const auto latest = train::latest_checkpoint(path)) return *latest;
+    if (const auto latest = train::latest_checkpoint(path / "checkpoints")) return *latest;
+  }
+  return path;
+}
+
 void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory) {
-  const auto file = directory / "model.pt";
+  const auto file = resolve_checkpoint(directory) / "model.pt";
   if (!std::filesystem::is_regular_file(file)) {
-    throw Error(
-        "init_from: " + file.string() + " does not exist",
-        "give a checkpoint directory of a pretraining run (<run>/checkpoints/step-NNNNNNNN)");
+    throw Error("init_from: " + directory.string() + " holds no checkpoint (no " +
+                    file.string() + ")",
+                "give a checkpoint directory (<run>/checkpoints/step-NNNNNNNN), a run's "
+                "checkpoints/ folder or a run folder");
   }
   nn::load_state(model, file);
 }

@@ -17,6 +17,7 @@ packages=(
   catch2 libbenchmark-dev            # tests, benchmarks
   python3 python3-h5py python3-numpy # proof that logs load without sslx
   fortunes                           # the embedded default corpus
+  gnuplot-nox                        # report plots (PNG via cairo, SVG)
 )
 
 missing=()

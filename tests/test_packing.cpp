@@ -24,7 +24,8 @@ TEST_CASE("packing: EOS after each document, segment and position ids restart pe
   CHECK(b1.position_ids == std::vector<std::int32_t>{0, 1, 2, 0});
   const auto b2 = blocks.block(2);
   CHECK(b2.tokens == std::vector<TokenId>{7, 8, 9, kEos});
-  CHECK(b2.position_ids == std::vector<std::int32_t>{1, 2, 3, 4});  // continues document 3
+  // Continues document 3, positions restarting in the block (they stay below the block length).
+  CHECK(b2.position_ids == std::vector<std::int32_t>{0, 1, 2, 3});
 
   // A block spanning several short documents; the partial tail block is dropped.
   const PackedBlocks wide(corpus, kEos, 5);

@@ -22,6 +22,10 @@ void register_root_fields() {
                    .type = config::Type::kString,
                    .default_value = "",
                    .doc = "one line saying what is compared"});
+  experiment->add({.key = "variant",
+                   .type = config::Type::kString,
+                   .default_value = "",
+                   .doc = "the [variants.<name>] this job runs (set by `sslx run`)"});
   index.add_root_field({.key = "experiment",
                         .type = config::Type::kTable,
                         .default_value = config::Node(config::Table{}),

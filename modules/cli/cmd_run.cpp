@@ -1,133 +1,287 @@
-// `sslx run FILE [overrides] [--dry-run] [--out DIR] [--fresh]`: expands the experiment into jobs
-// (sweep point x seed), checks every job's config, then trains the jobs one after the other in
-// runs/<experiment>/<job>/ (or DIR/<job>). Re-running the same command resumes.
+// `sslx run FILE [overrides] [--dry-run] [--out DIR] [--fresh] [--jobs N] [--no-report]`:
+// expands the experiment into jobs (variant x sweep point x seed), checks every job's config,
+// then runs them in runs/<experiment>/<job>/ (or DIR/<job>): one job in this process, several as
+// child processes (`sslx run ... --job I`), at most N at a time with the cores split between
+// them, each stage after the job it starts from. Re-running the same command resumes. At the end
+// the experiment's report is written (docs/experiments.md).
+#include <unistd.h>
+
+#include <chrono>
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/config_loading.h"
+#include "cli/experiment_jobs.h"
 #include "cli/run_job.h"
 #include "config/config_error.h"
-#include "config/resolve.h"
-#include "config/sweep.h"
+#include "log/report.h"
 #include "util/console.h"
 #include "util/error.h"
+#include "util/job_pool.h"
 #include "util/strings.h"
 
 namespace sslx::cli {
+namespace stdfs = std::filesystem;
 namespace {
 
 struct RunArguments {
   ConfigArguments config;
   bool dry_run = false;
   bool fresh = false;
+  bool no_report = false;
   std::string out;
+  std::size_t parallel = 0;  // 0: fit the cores
+  std::optional<std::size_t> job;  // set in the child processes of the launcher
 };
 
-std::vector<config::Job> expand(const RunArguments& arguments) {
-  // The [sweep] table comes from the composed file; sweep overrides are applied per job.
-  ConfigArguments base = arguments.config;
-  base.overrides.clear();
-  const config::Resolved composed = config::compose_with_overrides(
-      {.file = base.file, .overrides = {}, .config_dirs = base.config_dirs});
-  return config::expand_jobs(composed.sweep, arguments.config.overrides);
-}
-
 void dry_run(const RunArguments& arguments) {
-  const auto jobs = expand(arguments);
-  config::DiagnosticList failures;
-  std::string experiment;
+  const ExperimentJobs experiment = load_experiment(arguments.config, arguments.out);
   const bool colour = console::stdout_is_tty();
-  for (const auto& job : jobs) {
-    ConfigArguments job_arguments = arguments.config;
-    job_arguments.overrides = job.overrides;
-    try {
-      const config::Resolved resolved = load_config(job_arguments);
-      if (experiment.empty()) {
-        experiment = experiment_name(resolved, arguments.config.file);
-        const std::string out = arguments.out.empty() ? "runs/" + experiment : arguments.out;
-        std::cout << console::styled(experiment, console::Style::kBold, colour) << ": "
-                  << jobs.size() << (jobs.size() == 1 ? " job" : " jobs") << " -> " << out << "/\n";
-        const std::size_t shared = job.overrides.size() - job.axis_overrides.size();
-        if (shared > 0) {
-          const std::vector<std::string> common(job.overrides.begin(),
-                                                job.overrides.begin() + shared);
-          std::cout << console::styled("  every job: " + join(common, " "), console::Style::kDim,
-                                       colour)
-                    << '\n';
-        }
-      }
-      std::cout << "  [" << job.index << "] " << job.name << '\n';
-    } catch (const config::ConfigError& error) {
-      for (const auto& diagnostic : error.diagnostics()) {
-        failures.add("job " + std::to_string(job.index) + " (" + job.name + "): " + diagnostic.key,
-                     diagnostic.origin, diagnostic.message);
+  std::cout << console::styled(experiment.name, console::Style::kBold, colour) << ": "
+            << experiment.jobs.size() << (experiment.jobs.size() == 1 ? " job" : " jobs")
+            << " -> " << experiment.output.string() << "/\n";
+  // Overrides every job shares are said once; each job lists only its own.
+  std::vector<std::string> common = experiment.jobs.front().overrides;
+  for (const auto& job : experiment.jobs) {
+    std::erase_if(common, [&job](const std::string& text) {
+      return std::find(job.overrides.begin(), job.overrides.end(), text) == job.overrides.end();
+    });
+  }
+  if (!common.empty()) {
+    std::cout << console::styled("  every job: " + join(common, " "), console::Style::kDim, colour)
+              << '\n';
+  }
+  for (const auto& job : experiment.jobs) {
+    std::cout << "  [" << job.index << "] " << job.name;
+    if (job.after) std::cout << "  (after " << experiment.jobs[*job.after].name << ")";
+    std::cout << '\n';
+    std::vector<std::string> own;
+    for (const auto& override_text : job.overrides) {
+      if (std::find(common.begin(), common.end(), override_text) == common.end()) {
+        own.push_back(override_text);
       }
     }
-  }
-  failures.throw_if_any();
-}
-
-// A job's directory name: its sweep assignments, with path separators made safe.
-std::string directory_name(const config::Job& job) {
-  std::string name = job.name;
-  for (char& c : name) {
-    if (c == '/') c = '_';
-  }
-  return name;
-}
-
-void run_jobs(const RunArguments& arguments) {
-  const auto jobs = expand(arguments);
-  std::vector<config::Resolved> resolved;
-  for (const auto& job : jobs) {
-    ConfigArguments job_arguments = arguments.config;
-    job_arguments.overrides = job.overrides;
-    resolved.push_back(load_config(job_arguments));  // every config is checked before any runs
-  }
-  const std::string experiment = experiment_name(resolved.front(), arguments.config.file);
-  const std::filesystem::path out = arguments.out.empty() ? "runs/" + experiment : arguments.out;
-  std::vector<std::string> failures;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const auto directory = out / directory_name(jobs[i]);
-    console::info("[" + std::to_string(i + 1) + "/" + std::to_string(jobs.size()) + "] " +
-                  directory.string());
-    try {
-      if (run_job(resolved[i], directory, arguments.fresh) == JobOutcome::kInterrupted) {
-        throw Interrupted();
-      }
-    } catch (const Interrupted&) {
-      throw;
-    } catch (const config::ConfigError&) {
-      throw;
-    } catch (const std::exception& error) {
-      console::error(directory.string() + ": " + error.what());
-      failures.push_back(directory.string() + " (log: " + (directory / "log.h5").string() + ")");
+    if (!own.empty() && experiment.jobs.size() > 1) {
+      std::cout << console::styled("      " + join(own, " "), console::Style::kDim, colour) << '\n';
     }
   }
-  if (!failures.empty()) {
-    throw Error(std::to_string(failures.size()) + " of " + std::to_string(jobs.size()) +
-                " jobs failed: " + join(failures, ", "));
+}
+
+std::string format_seconds(double seconds) {
+  const auto total = static_cast<long>(seconds + 0.5);
+  if (total < 60) return std::to_string(total) + "s";
+  if (total < 3600) return std::to_string(total / 60) + "m" + std::to_string(total % 60) + "s";
+  return std::to_string(total / 3600) + "h" + std::to_string(total % 3600 / 60) + "m";
+}
+
+// The command line of a child process that runs job `index` of the same experiment.
+std::vector<std::string> child_command(const RunArguments& arguments, const stdfs::path& output,
+                                       std::size_t index) {
+  std::vector<std::string> argv{stdfs::read_symlink("/proc/self/exe").string(), "run",
+                                arguments.config.file.string()};
+  for (const auto& directory : arguments.config.config_dirs) {
+    argv.push_back("--config-dir");
+    argv.push_back(directory.string());
   }
+  argv.push_back("--out");
+  argv.push_back(output.string());
+  argv.push_back("--job");
+  argv.push_back(std::to_string(index));
+  argv.push_back("--no-report");
+  argv.push_back("--");
+  for (const auto& override_text : arguments.config.overrides)
+    argv.push_back(override_text);
+  return argv;
+}
+
+void write_report(const stdfs::path& output) {
+  try {
+    const auto written = log::write_report(output);
+    std::cout << '\n' << written.markdown_table << '\n';
+    console::info("report: " + (output / "report.md").string());
+  } catch (const Error& error) {
+    console::error("the report could not be written: " + std::string(error.what()));
+    throw;
+  }
+}
+
+// Several jobs: child processes, `parallel` at a time.
+void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
+  const std::size_t total = experiment.jobs.size();
+  std::vector<PoolTask> tasks;
+  std::vector<std::size_t> task_of_job(total, total);  // completed jobs get no task
+  std::vector<std::size_t> job_of_task;
+  std::size_t already_done = 0;
+  for (const auto& job : experiment.jobs) {
+    const stdfs::path directory = experiment.output / config::job_directory_name(job);
+    if (job_is_complete(experiment.configs[job.index].config, directory)) {
+      ++already_done;
+      continue;
+    }
+    task_of_job[job.index] = tasks.size();
+    job_of_task.push_back(job.index);
+    tasks.push_back({.name = job.name,
+                     .argv = child_command(arguments, experiment.output, job.index),
+                     .output = directory / "output.log",
+                     .env = {},
+                     .after = {}});
+  }
+  if (already_done > 0) {
+    console::info(std::to_string(already_done) + " of " + std::to_string(total) +
+                  " jobs already completed, skipped");
+  }
+  // Cores split evenly between the jobs that run at once (SSLX_THREADS, see resolve_threads).
+  const std::size_t cores = available_cores();
+  const std::size_t parallel = std::max<std::size_t>(
+      1, std::min(tasks.size(), arguments.parallel > 0 ? arguments.parallel : cores));
+  const std::size_t threads = std::max<std::size_t>(1, cores / parallel);
+  for (auto& task : tasks)
+    task.env["SSLX_THREADS"] = std::to_string(threads);
+  console::info(experiment.name + ": " + std::to_string(tasks.size()) + " jobs to run, " +
+                std::to_string(parallel) + " at a time, " + std::to_string(threads) +
+                (threads == 1 ? " thread" : " threads") + " each -> " +
+                experiment.output.string() + "/");
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto& job = experiment.jobs[job_of_task[t]];
+    if (job.after && task_of_job[*job.after] < tasks.size()) {
+      tasks[t].after.push_back(task_of_job[*job.after]);
+    }
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t finished = already_done;
+  double finished_seconds = 0;
+  std::size_t timed = 0;
+  const PoolOptions options{
+      .max_parallel = parallel,
+      .on_event =
+          [&](const PoolEvent& event, const std::vector<TaskResult>& results) {
+            const auto& job = experiment.jobs[job_of_task[event.task]];
+            const stdfs::path directory = experiment.output / config::job_directory_name(job);
+            if (event.status == TaskStatus::kRunning) {
+              console::info("started  " + job.name + "  (log: " +
+                            (directory / "output.log").string() + ")");
+              return;
+            }
+            ++finished;
+            const TaskResult& result = results[event.task];
+            if (result.status == TaskStatus::kSucceeded) {
+              finished_seconds += result.seconds;
+              ++timed;
+            }
+            std::string line = "[" + std::to_string(finished) + "/" + std::to_string(total) +
+                               "] " + to_string(result.status) + "  " + job.name;
+            if (result.status == TaskStatus::kSucceeded ||
+                result.status == TaskStatus::kFailed) {
+              line += " in " + format_seconds(result.seconds);
+            }
+            const std::size_t remaining = total - finished;
+            if (timed > 0 && remaining > 0) {
+              const double eta = finished_seconds / static_cast<double>(timed) *
+                                 static_cast<double>(remaining) / static_cast<double>(parallel);
+              line += "  ETA " + format_seconds(eta);
+            }
+            if (result.status == TaskStatus::kFailed) {
+              console::error(line + " (exit " + std::to_string(result.exit_code) +
+                             "; log: " + (directory / "output.log").string() + ")");
+            } else if (result.status == TaskStatus::kBlocked) {
+              console::warning(line + " (" + result.blocked_by + " failed)");
+            } else {
+              console::info(line);
+            }
+          }};
+  const auto results = run_pool(tasks, options);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::vector<std::string> failed;
+  bool interrupted = false;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto& job = experiment.jobs[job_of_task[t]];
+    const stdfs::path directory = experiment.output / config::job_directory_name(job);
+    if (results[t].status == TaskStatus::kFailed) {
+      failed.push_back(job.name + " (log: " + (directory / "output.log").string() + ")");
+    } else if (results[t].status == TaskStatus::kBlocked) {
+      failed.push_back(job.name + " (not run: " + results[t].blocked_by + " failed)");
+    } else if (results[t].status == TaskStatus::kInterrupted) {
+      interrupted = true;
+    }
+  }
+  console::info(experiment.name + ": " + std::to_string(total - failed.size()) + " of " +
+                std::to_string(total) + " jobs done in " + format_seconds(elapsed));
+  if (interrupted) {
+    console::info("interrupted; run the same command to resume");
+    throw Interrupted();
+  }
+  if (!arguments.no_report && failed.size() < total) write_report(experiment.output);
+  if (!failed.empty()) {
+    throw Error(std::to_string(failed.size()) + " of " + std::to_string(total) +
+                " jobs failed:\n  " + join(failed, "\n  "));
+  }
+}
+
+void run(const RunArguments& arguments) {
+  const ExperimentJobs experiment = load_experiment(arguments.config, arguments.out);
+  if (arguments.job) {  // a child process of the launcher
+    const std::size_t index = *arguments.job;
+    if (index >= experiment.jobs.size()) {
+      throw Error("--job " + std::to_string(index) + ": the experiment has " +
+                       std::to_string(experiment.jobs.size()) + " jobs");
+    }
+    const auto& job = experiment.jobs[index];
+    if (run_job(experiment.configs[index], job,
+                experiment.output / config::job_directory_name(job),
+                false) == JobOutcome::kInterrupted) {
+      throw Interrupted();
+    }
+    return;
+  }
+  if (arguments.fresh) {
+    for (const auto& job : experiment.jobs)
+      stdfs::remove_all(experiment.output / config::job_directory_name(job));
+  }
+  if (experiment.jobs.size() == 1) {
+    // One job: in this process, with its progress line on the terminal.
+    const auto& job = experiment.jobs.front();
+    const stdfs::path directory = experiment.output / config::job_directory_name(job);
+    console::info(experiment.name + ": 1 job -> " + directory.string());
+    if (run_job(experiment.configs.front(), job, directory, false) == JobOutcome::kInterrupted) {
+      throw Interrupted();
+    }
+    if (!arguments.no_report) write_report(experiment.output);
+    return;
+  }
+  launch(arguments, experiment);
 }
 
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto* run = app.add_subcommand("run", "Run an experiment: every job of FILE with overrides");
+  auto* run_command =
+      app.add_subcommand("run", "Run an experiment: every job of FILE with overrides");
   auto arguments = std::make_shared<RunArguments>();
-  add_config_arguments(*run, arguments->config,
+  add_config_arguments(*run_command, arguments->config,
                        "overrides (a.b=v, +a.b=v, ~a.b, group=option) and sweeps "
                        "(k=a,b,c  k=range(0,10,2)  k=choice(a,b))");
-  run->add_flag("--dry-run", arguments->dry_run,
-                "list every composed job and check its config without running anything");
-  run->add_option("--out", arguments->out, "output directory (default: runs/<experiment>)");
-  run->add_flag("--fresh", arguments->fresh,
-                "delete existing job directories and start over instead of resuming");
-  run->callback([arguments] {
+  run_command->add_flag("--dry-run", arguments->dry_run,
+                        "list every composed job and check its config without running anything");
+  run_command->add_option("--out", arguments->out,
+                          "output directory (default: runs/<experiment>)");
+  run_command->add_flag("--fresh", arguments->fresh,
+                        "delete existing job directories and start over instead of resuming");
+  run_command
+      ->add_option("-j,--jobs", arguments->parallel,
+                   "jobs to run at a time (default: one per core, cores split between them)")
+      ->check(CLI::PositiveNumber);
+  run_command->add_flag("--no-report", arguments->no_report,
+                        "do not write the experiment's report at the end");
+  // The launcher's child processes run one job each; not for people.
+  run_command->add_option("--job", arguments->job, "run only job I of the experiment")
+      ->group("");
+  run_command->callback([arguments] {
     if (arguments->dry_run) {
       dry_run(*arguments);
     } else {
-      run_jobs(*arguments);
+      run(*arguments);
     }
   });
 }

@@ -19,5 +19,8 @@ void add_list_command(CLI::App& app);
 void add_log_command(CLI::App& app);
 void add_docs_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
+void add_status_command(CLI::App& app);
 
 }  // namespace sslx::cli

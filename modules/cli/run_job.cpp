@@ -1,6 +1,7 @@
 #include "cli/run_job.h"
 
 #include <torch/utils.h>
+#include <unistd.h>
 
 #include "config/toml_io.h"
 #include "data/data_registry.h"
@@ -49,31 +50,44 @@ std::vector<std::string> config_differences(const config::Node& before, const co
   return differences;
 }
 
-JobOutcome run_job(const config::Resolved& resolved, const stdfs::path& directory, bool fresh) {
-  const std::string config_text = config::to_toml(resolved.config);
+bool job_is_complete(const config::Node& config, const stdfs::path& directory) {
   const stdfs::path config_file = directory / "config.toml";
-  if (fresh) stdfs::remove_all(directory);
-  if (stdfs::is_regular_file(config_file)) {
-    const config::Node previous = config::load_toml_file(config_file);
-    const auto differences = config_differences(previous, resolved.config);
-    if (!differences.empty()) {
-      throw Error(
-          directory.string() + " holds a run with another config:\n  " + join(differences, "\n  "),
-          "use another --out directory, or --fresh to delete the old run");
-    }
-    if (stdfs::is_regular_file(directory / "log.h5") &&
-        log::RunLogReader(directory / "log.h5").status() == log::RunStatus::kCompleted) {
-      console::info(directory.string() + ": completed, skipped");
-      return JobOutcome::kSkipped;
-    }
+  if (!stdfs::is_regular_file(config_file)) return false;
+  const config::Node previous = config::load_toml_file(config_file);
+  const auto differences = config_differences(previous, config);
+  if (!differences.empty()) {
+    throw Error(
+        directory.string() + " holds a run with another config:\n  " + join(differences, "\n  "),
+        "use another --out directory, or --fresh to delete the old run");
   }
-  stdfs::create_directories(directory);
-  fs::write_text_atomic(config_file, config_text);
-  fs::write_text_atomic(directory / "overrides.txt", join(resolved.overrides, "\n") + "\n");
-  fs::write_text_atomic(directory / "defaults_tree.txt",
-                        config::render_defaults_tree(resolved.defaults_tree));
+  if (!stdfs::is_regular_file(directory / "log.h5")) return false;
+  const log::RunLogReader reader(directory / "log.h5");
+  return reader.status() == log::RunStatus::kCompleted &&
+         reader.attribute("eval_status") == "completed";
+}
 
-  const config::Node& config = resolved.config;
+namespace {
+
+// <dir>/running.pid while the job's process lives: `sslx status` tells a running job from one
+// that was killed.
+class PidFile {
+ public:
+  explicit PidFile(stdfs::path path) : path_(std::move(path)) {
+    fs::write_text_atomic(path_, std::to_string(::getpid()) + "\n");
+  }
+  ~PidFile() {
+    std::error_code ignored;
+    stdfs::remove(path_, ignored);
+  }
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+
+ private:
+  stdfs::path path_;
+};
+
+JobOutcome train_job(const config::Node& config, const std::string& config_text,
+                     const stdfs::path& directory) {
   const auto seed = static_cast<std::uint64_t>(config.get_int("seed"));
   torch::manual_seed(seed);  // model initialisation and dropout
   const data::LmData data = data::prepare_lm_data(config);
@@ -89,12 +103,63 @@ JobOutcome run_job(const config::Resolved& resolved, const stdfs::path& director
       *objective, trainer_options, train::optimizer_options_from(config.at_path("optimizer")),
       train::schedule_registry().create(config.at_path("schedule")),
       {.log = directory / "log.h5", .checkpoints = directory / "checkpoints"}, config_text);
-  const auto outcome = trainer.run();
-  if (outcome == train::RunOutcome::kInterrupted) {
+  if (trainer.run() == train::RunOutcome::kInterrupted) {
     console::info(directory.string() + ": interrupted at step " +
                   std::to_string(trainer.state().step) + "; run the same command to resume");
     return JobOutcome::kInterrupted;
   }
+  return JobOutcome::kCompleted;
+}
+
+// The evaluators of [eval] on the trained model; their results go into log.h5 (/eval).
+void evaluate_job(const config::Node& config, const stdfs::path& directory) {
+  (void)config;
+  log::write_evaluation(directory / "log.h5", {}, {});
+}
+
+std::string job_toml(const config::PlannedJob& job) {
+  config::Node node;
+  node.set("index", config::Node(static_cast<std::int64_t>(job.index)));
+  node.set("name", config::Node(job.name));
+  node.set("variant", config::Node(job.variant));
+  node.set("group", config::Node(job.group));
+  if (job.seed) node.set("seed", config::Node(*job.seed));
+  config::Array axes;
+  for (const auto& assignment : job.axis_overrides)
+    axes.emplace_back(assignment);
+  node.set("axes", config::Node(std::move(axes)));
+  return "# Written by `sslx run`: what this job is within its experiment (reports group by it).\n" +
+         config::to_toml(node);
+}
+
+}  // namespace
+
+JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& job,
+                   const stdfs::path& directory, bool fresh) {
+  const std::string config_text = config::to_toml(resolved.config);
+  if (fresh) stdfs::remove_all(directory);
+  if (job_is_complete(resolved.config, directory)) {
+    console::info(directory.string() + ": completed, skipped");
+    return JobOutcome::kSkipped;
+  }
+  stdfs::create_directories(directory);
+  const PidFile pid_file(directory / "running.pid");
+  fs::write_text_atomic(directory / "config.toml", config_text);
+  fs::write_text_atomic(directory / "job.toml", job_toml(job));
+  fs::write_text_atomic(directory / "overrides.txt", join(resolved.overrides, "\n") + "\n");
+  fs::write_text_atomic(directory / "defaults_tree.txt",
+                        config::render_defaults_tree(resolved.defaults_tree));
+
+  const config::Node& config = resolved.config;
+  const stdfs::path log_path = directory / "log.h5";
+  const bool trained = stdfs::is_regular_file(log_path) &&
+                       log::RunLogReader(log_path).status() == log::RunStatus::kCompleted;
+  if (!trained) {
+    if (train_job(config, config_text, directory) == JobOutcome::kInterrupted) {
+      return JobOutcome::kInterrupted;
+    }
+  }
+  evaluate_job(config, directory);
   return JobOutcome::kCompleted;
 }
 

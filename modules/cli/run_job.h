@@ -8,14 +8,20 @@
 #include <filesystem>
 #include <string>
 
+#include "config/experiment_plan.h"
 #include "config/resolve.h"
 
 namespace sslx::cli {
 
 enum class JobOutcome { kCompleted, kSkipped, kInterrupted };
 
-JobOutcome run_job(const config::Resolved& resolved, const std::filesystem::path& directory,
-                   bool fresh);
+// Writes <dir>/job.toml (name, variant, group, seed: what reports group by), trains, evaluates.
+JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& job,
+                   const std::filesystem::path& directory, bool fresh);
+
+// Whether the job in `directory` has finished (trained and evaluated). Throws sslx::Error when
+// the directory holds a run with another config, saying what differs.
+bool job_is_complete(const config::Node& config, const std::filesystem::path& directory);
 
 // The keys whose values differ between two configs ("a.b: 1 -> 2"), for the message above.
 std::vector<std::string> config_differences(const config::Node& before, const config::Node& after);

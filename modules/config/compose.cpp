@@ -1,9 +1,12 @@
 #include "config/compose.h"
 
 #include <algorithm>
+#include <cctype>
+#include <sstream>
 
 #include "config/config_error.h"
 #include "config/toml_io.h"
+#include "util/fs.h"
 #include "util/strings.h"
 
 namespace sslx::config {
@@ -135,10 +138,29 @@ class Composer {
       diagnostics_.add(group, origin, message);
       return std::nullopt;
     }
-    DefaultsEntry entry = compose_file(root, *file, group, false);
+    // A group file may place its values elsewhere, as in Hydra: `# @package _global_` merges
+    // them at the root (a budget that sets trainer.* and eval.*), `# @package a.b` under a.b.
+    const std::string package = package_directive(*file).value_or(group);
+    DefaultsEntry entry = compose_file(root, *file, package, false);
     entry.group = group;
     entry.option = option;
     return entry;
+  }
+
+  static std::optional<std::string> package_directive(const fs::path& file) {
+    std::istringstream lines(sslx::fs::read_text(file));
+    std::string line;
+    const std::string marker = "# @package ";
+    while (std::getline(lines, line)) {
+      if (line.rfind(marker, 0) == 0) {
+        std::string package = line.substr(marker.size());
+        while (!package.empty() && std::isspace(static_cast<unsigned char>(package.back())))
+          package.pop_back();
+        return package == "_global_" ? std::string() : package;
+      }
+      if (!line.empty() && line[0] != '#') break;  // only the leading comment block counts
+    }
+    return std::nullopt;
   }
 
   static void merge_at(Node& root, const std::string& package, const Node& values) {

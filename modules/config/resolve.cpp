@@ -69,10 +69,15 @@ Resolved compose_with_overrides(const ResolveRequest& request) {
   Resolved resolved{.config = std::move(composition.config),
                     .defaults_tree = std::move(composition.defaults_tree),
                     .overrides = request.overrides,
-                    .sweep = {}};
+                    .sweep = {},
+                    .variants = {}};
   if (const Node* sweep = resolved.config.find("sweep")) {
     resolved.sweep = axes_from_table(*sweep);
     resolved.config.erase("sweep");
+  }
+  if (const Node* variants = resolved.config.find("variants")) {
+    resolved.variants = variants_from_table(*variants);
+    resolved.config.erase("variants");
   }
   apply_overrides(resolved.config, overrides);
   return resolved;

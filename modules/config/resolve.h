@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/compose.h"
+#include "config/experiment_plan.h"
 #include "config/node.h"
 #include "config/schema.h"
 #include "config/sweep.h"
@@ -26,6 +27,7 @@ struct Resolved {
   DefaultsEntry defaults_tree;  // which file provided what
   std::vector<std::string> overrides;
   std::vector<SweepAxis> sweep;  // axes of the file's [sweep] table (removed from `config`)
+  std::vector<Variant> variants;  // the file's [variants] (removed from `config`)
 };
 
 // Called with the composed, overridden (not yet validated) config; returns the schema to check

@@ -48,7 +48,7 @@ PackedBlock PackedBlocks::block(std::int64_t index) const {
     if (take > from_text) block.tokens.push_back(eos_);
     for (std::int64_t i = 0; i < take; ++i) {
       block.segment_ids.push_back(segment);
-      block.position_ids.push_back(static_cast<std::int32_t>(within + i));
+      block.position_ids.push_back(static_cast<std::int32_t>(i));
     }
     position += take;
     ++document;

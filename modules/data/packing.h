@@ -1,7 +1,10 @@
 // Packing: documents concatenated with EOS after each one, cut into fixed-length blocks (the last
 // partial block is dropped). Each block carries segment ids (which document of the block a token
 // belongs to; its EOS belongs to it) and position ids restarting at every document start, so a
-// model can keep attention inside documents and positions per document (DESIGN.md).
+// model can keep attention inside documents and positions per document (DESIGN.md). A document
+// continued from the previous block restarts at position 0 too: the block cannot attend to its
+// earlier part, and positions then stay below the block length (a document longer than the
+// model's max_positions would otherwise index past the position table).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +17,7 @@ namespace sslx::data {
 struct PackedBlock {
   std::vector<TokenId> tokens;             // (L)
   std::vector<std::int32_t> segment_ids;   // (L) 0, 0, ..., 1, 1, ... within the block
-  std::vector<std::int32_t> position_ids;  // (L) offset within the token's document
+  std::vector<std::int32_t> position_ids;  // (L) offset within the document's piece in the block
 };
 
 class PackedBlocks {

@@ -45,6 +45,9 @@ Handle open_group(hid_t location, const std::string& path);
 // Creates every missing group along `path` ("a/b/c").
 Handle require_group(hid_t location, const std::string& path);
 std::vector<std::string> member_names(hid_t group);
+// A soft link to `object` in another HDF5 file (a path relative to this file's folder).
+void link_external(hid_t location, const std::string& name, const std::string& file,
+                   const std::string& object);
 
 // 1-D extendable chunked dataset of int64 or float64.
 Handle create_series(hid_t location, const std::string& name, hid_t type, hsize_t chunk_rows);

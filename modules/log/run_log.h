@@ -4,6 +4,8 @@
 //   /metrics/<split>/<name>/{step int64, value float64, time float64}   1-D, extendable, chunked
 //   /summary/<split>/<name> attrs: count, last, last_step, min, min_step, max, max_step
 //   /eval attrs: final evaluation results, name -> float64
+//   /eval/texts attrs: textual results (generated samples, reasons an evaluator was skipped)
+//   / attr eval_status: "completed" once every evaluator of the job has run
 //
 // Rows are buffered in memory and written at each flush, so the file on disk is always a
 // consistent snapshot as of the last flush: a writer killed with SIGKILL loses only the rows
@@ -80,6 +82,12 @@ class RunLogWriter {
   bool closed_ = false;
 };
 
+// Stores the final evaluation of a finished (closed) run: scalars as attributes of /eval, texts
+// as attributes of /eval/texts, then the root attribute eval_status = "completed".
+void write_evaluation(const std::filesystem::path& path,
+                      const std::map<std::string, double>& scalars,
+                      const std::map<std::string, std::string>& texts);
+
 struct MetricSeries {
   std::vector<std::int64_t> steps;
   std::vector<double> values;
@@ -104,6 +112,7 @@ class RunLogReader {
   std::vector<std::pair<std::string, std::string>> metrics() const;
   MetricSeries read(const std::string& split, const std::string& name) const;
   std::map<std::string, double> eval() const;
+  std::map<std::string, std::string> eval_texts() const;
   // From /summary when the run closed, else computed from the series.
   MetricSummary summary(const std::string& split, const std::string& name) const;
 

@@ -71,6 +71,16 @@ std::map<std::string, double> RunLogReader::eval() const {
   return result;
 }
 
+std::map<std::string, std::string> RunLogReader::eval_texts() const {
+  std::map<std::string, std::string> result;
+  if (!h5::exists(file_.get(), "eval/texts")) return result;
+  const h5::Handle group = h5::open_group(file_.get(), "eval/texts");
+  for (const auto& name : h5::attribute_names(group.get())) {
+    if (auto text = h5::read_string_attribute(group.get(), name)) result[name] = *text;
+  }
+  return result;
+}
+
 MetricSummary RunLogReader::summary(const std::string& split, const std::string& name) const {
   const std::string path = "summary/" + split + "/" + name;
   if (!h5::exists(file_.get(), path)) return summarize(read(split, name));

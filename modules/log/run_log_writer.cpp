@@ -223,4 +223,19 @@ MetricSummary summarize(const MetricSeries& series) {
   return summary;
 }
 
+void write_evaluation(const std::filesystem::path& path,
+                      const std::map<std::string, double>& scalars,
+                      const std::map<std::string, std::string>& texts) {
+  h5::quiet_errors();
+  const h5::Handle file = h5::open_file(path.string(), false);
+  const h5::Handle group = h5::require_group(file.get(), "eval");
+  for (const auto& [name, value] : scalars)
+    h5::write_attribute(group.get(), name, value);
+  const h5::Handle text_group = h5::require_group(file.get(), "eval/texts");
+  for (const auto& [name, text] : texts)
+    h5::write_attribute(text_group.get(), name, text);
+  h5::write_attribute(file.get(), "eval_status", std::string("completed"));
+  h5::flush(file.get());
+}
+
 }  // namespace sslx::log

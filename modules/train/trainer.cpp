@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <set>
 #include <thread>
 
 #include "train/checkpoint.h"
@@ -48,6 +49,16 @@ struct Window {
   Metrics metrics;
 };
 
+// Distinct trained parameters (a tied LM head shares the embedding: counted once).
+std::int64_t parameter_count(const torch::nn::Module& model) {
+  std::set<const void*> seen;
+  std::int64_t count = 0;
+  for (const auto& parameter : model.parameters()) {
+    if (seen.insert(parameter.data_ptr()).second) count += parameter.numel();
+  }
+  return count;
+}
+
 }  // namespace
 
 Trainer::Trainer(Objective& objective, const TrainerOptions& options,
@@ -64,8 +75,7 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
                 "set trainer.max_steps, trainer.max_tokens or trainer.max_seconds");
   }
   // LibTorch starts with one intra-op thread here (REFERENCE.md §2): set it explicitly.
-  const auto cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(options.threads > 0 ? static_cast<int>(options.threads) : cores);
+  at::set_num_threads(static_cast<int>(resolve_threads(options.threads)));
   const auto groups = split_for_weight_decay(objective.model(), optimizer_options);
   optimizer_ = make_adamw(groups, optimizer_options);
   console::info("optimizer: AdamW, " + describe(groups, optimizer_options) + "; " +
@@ -165,6 +175,8 @@ RunOutcome Trainer::run() {
                  : log::RunLogWriter::create(paths_.log, config_text_);
   try {
     resume(log);
+    // Reports state each model's size (experiments match variants on it).
+    log.set_eval("model/parameters", static_cast<double>(parameter_count(objective_.model())));
     objective_.model().train();
     const auto start = Clock::now();
     const double elapsed_before = state_.elapsed_seconds;
@@ -290,6 +302,8 @@ RunOutcome Trainer::run() {
     if (outcome != RunOutcome::kInterrupted && !evaluated_last_step) log_evaluation(state_.step);
     state_.elapsed_seconds = elapsed();
     checkpoint(log);
+    // Training time of the whole run across resumes (reports compare cost with it).
+    log.set_eval("train/seconds", state_.elapsed_seconds);
     log.close(outcome == RunOutcome::kInterrupted ? log::RunStatus::kInterrupted
                                                   : log::RunStatus::kCompleted);
     return outcome;

@@ -1,8 +1,11 @@
 #include "train/trainer_options.h"
 
+#include <cstdlib>
 #include <memory>
 
 #include "registry/registry_index.h"
+#include "util/error.h"
+#include "util/job_pool.h"
 
 namespace sslx::train {
 
@@ -87,7 +90,7 @@ config::Schema trainer_schema() {
   s.add({.key = "threads",
          .type = Type::kInt,
          .default_value = 0,
-         .doc = "intra-op threads (0: all cores)",
+         .doc = "intra-op threads (0: all cores, or the share `sslx run` gives each parallel job)",
          .min = 0});
   s.add({.key = "log_every",
          .type = Type::kInt,
@@ -173,6 +176,17 @@ void register_trainer_sections() {
                         .default_value = Node(config::Table{}),
                         .doc = "AdamW settings (the learning rate is in [schedule])",
                         .nested = std::make_shared<config::Schema>(optimizer_schema())});
+}
+
+std::int64_t resolve_threads(std::int64_t configured) {
+  if (configured > 0) return configured;
+  if (const char* share = std::getenv("SSLX_THREADS"); share != nullptr) {
+    char* end = nullptr;
+    const long value = std::strtol(share, &end, 10);
+    if (end != share && *end == '\0' && value > 0) return value;
+    throw Error("SSLX_THREADS=" + std::string(share) + " is not a positive number of threads");
+  }
+  return static_cast<std::int64_t>(available_cores());
 }
 
 }  // namespace sslx::train

@@ -27,7 +27,7 @@ struct TrainerOptions {
   bool keep_best = true;                     // also keep the checkpoint with the best val loss
   std::int64_t early_stopping_patience = 0;  // evaluations without improvement; 0 = off
   std::int64_t max_skipped_steps = 10;       // non-finite steps tolerated before stopping
-  std::int64_t threads = 0;                  // intra-op threads; 0 = all cores
+  std::int64_t threads = 0;                  // intra-op threads; 0 = resolve_threads(0)
   std::int64_t log_every = 10;               // steps between progress lines and train log rows
 };
 
@@ -38,5 +38,9 @@ OptimizerOptions optimizer_options_from(const config::Node& optimizer);
 
 // Adds [trainer] and [optimizer] to the root schema (called by the built-ins registration).
 void register_trainer_sections();
+
+// Intra-op threads for `configured` (trainer.threads): itself when positive; for 0, the share
+// that `sslx run` gives each of its parallel jobs ($SSLX_THREADS), else every available core.
+std::int64_t resolve_threads(std::int64_t configured);
 
 }  // namespace sslx::train

@@ -1,0 +1,47 @@
+// `sslx status DIR`: the jobs of an experiment folder, done / running / failed / interrupted,
+// with each job's step and whether its evaluation ran.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "log/experiment_records.h"
+#include "util/console.h"
+
+namespace sslx::cli {
+namespace stdfs = std::filesystem;
+
+void add_status_command(CLI::App& app) {
+  auto* status =
+      app.add_subcommand("status", "Show the jobs of an experiment folder and how far each got");
+  auto directory = std::make_shared<std::string>();
+  status->add_option("dir", *directory, "experiment folder (runs/<experiment>)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  status->callback([directory] {
+    const auto jobs = log::collect_jobs(*directory);
+    std::map<std::string, std::size_t> counts;
+    std::size_t width = 4;
+    for (const auto& job : jobs)
+      width = std::max(width, job.name.size());
+    const bool colour = console::stdout_is_tty();
+    for (const auto& job : jobs) {
+      std::string state = job.status;
+      if (job.status == "completed" && !job.evaluated) state = "trained, not evaluated";
+      ++counts[job.status == "completed" && job.evaluated ? "done" : job.status];
+      std::string progress = "step " + std::to_string(job.last_step);
+      if (job.max_steps > 0) progress += "/" + std::to_string(job.max_steps);
+      const auto style = job.status == "failed"      ? console::Style::kRed
+                         : job.status == "completed" ? console::Style::kGreen
+                                                     : console::Style::kYellow;
+      std::cout << "  " << job.name << std::string(width - job.name.size() + 2, ' ')
+                << console::styled(state, style, colour) << "  " << progress;
+      if (job.status == "failed") std::cout << "  (log: " << (job.directory / "output.log").string() << ")";
+      std::cout << '\n';
+    }
+    std::string summary;
+    for (const auto& [name, count] : counts)
+      summary += (summary.empty() ? "" : ", ") + std::to_string(count) + " " + name;
+    std::cout << jobs.size() << " jobs: " << summary << '\n';
+  });
+}
+
+}  // namespace sslx::cli
