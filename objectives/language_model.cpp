@@ -5,6 +5,7 @@
 #include "architectures/architecture_registry.h"
 #include "nn/state_io.h"
 #include "train/checkpoint.h"
+#include "util/console.h"
 #include "util/error.h"
 
 namespace sslx::objectives {
@@ -39,6 +40,7 @@ void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& dire
                 "checkpoints/ folder or a run folder");
   }
   nn::load_state(model, file);
+  console::info("init_from: loaded " + file.string());
 }
 
 void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
