@@ -13,6 +13,7 @@ Run with the system Python 3 (Debian's python3-torch): /usr/bin/python3.
 import argparse
 import json
 import math
+import resource
 import time
 
 import torch
@@ -82,7 +83,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--vocab", type=int, default=VOCAB, help="vocabulary size")
+    parser.add_argument("--clip-grad-norm", type=float, default=0.0,
+                        help="clip gradients to this norm in the train step (0: no clipping)")
     args = parser.parse_args()
+    global VOCAB
+    VOCAB = args.vocab
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     model = Decoder()
@@ -102,6 +108,8 @@ def main():
         optimizer.zero_grad(set_to_none=True)
         loss = model.loss(tokens, targets)
         loss.backward()
+        if args.clip_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_grad_norm)
         optimizer.step()
         return loss.item()
 
@@ -122,6 +130,7 @@ def main():
                        ("train_step", train_step)):
         rate, iterations = tokens_per_second(step, args.min_time)
         results[name] = {"tokens_per_second": rate, "iterations": iterations}
+    results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(results))
 
 

@@ -1,0 +1,147 @@
+// The whole train step of every objective at the `small` preset (bench/objective_step.toml:
+// E 256, L 4, batch 8, 256 tokens, SentencePiece 8k), as the trainer takes it: the objective
+// builds its micro-batch from the token shards, computes its loss, backward, gradient clipping,
+// AdamW with the trainer's weight-decay groups. bench/run_objectives_vs_pytorch.sh runs each in
+// its own process next to the same decoder + CLM step in PyTorch eager.
+//
+// Counters: tokens/s (input tokens per second of wall clock), GFLOP/s (the objective's model
+// FLOPs per training token x tokens), targets/step, peak_rss_MiB (the process's peak resident
+// memory so far: meaningful when one benchmark runs per process, as the script does).
+//
+// Flags: --threads=N (default 2); --benchmark_* as usual. Needs the fortune corpus (package
+// `fortunes`); the tokenizer and shards are cached in .cache/sslx under the working directory.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <torch/nn/module.h>
+#include <torch/nn/utils/clip_grad.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "cli/builtins.h"
+#include "config/resolve.h"
+#include "data/data_registry.h"
+#include "objectives/objective_registry.h"
+#include "registry/registry_index.h"
+#include "train/optimizer.h"
+#include "train/trainer_options.h"
+
+namespace {
+
+using namespace sslx;
+
+int g_threads = 2;
+
+config::Node bench_config(const std::vector<std::string>& overrides) {
+  cli::register_builtins();
+  return config::resolve({.file = std::string(SSLX_SOURCE_DIR) + "/bench/objective_step.toml",
+                          .overrides = overrides,
+                          .config_dirs = {}},
+                         [](const config::Node&) {
+                           return registry::RegistryIndex::instance().root_schema();
+                         })
+      .config;
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
+}
+
+void BM_TrainStep(benchmark::State& state, const std::vector<std::string>& overrides) {
+  at::set_num_threads(g_threads);
+  const config::Node config = bench_config(overrides);
+  torch::manual_seed(1);
+  const data::LmData data = data::prepare_lm_data(config);
+  const train::TrainerOptions trainer = train::trainer_options_from(config.at_path("trainer"));
+  const objectives::ObjectiveContext context{.model = config.at_path("model"),
+                                             .tokenizer = *data.tokenizer,
+                                             .corpus = data.corpus,
+                                             .trainer = trainer,
+                                             .seed = 1};
+  auto objective = objectives::objective_registry().create(config.at_path("objective"), context);
+  const auto optimizer_options = train::optimizer_options_from(config.at_path("optimizer"));
+  auto optimizer = train::make_adamw(
+      train::split_for_weight_decay(objective->model(), optimizer_options), optimizer_options);
+
+  std::int64_t tokens = 0, targets = 0;
+  const auto step = [&] {
+    const train::Batch batch = objective->train_batch();
+    optimizer->zero_grad();
+    const train::LossTerms terms = objective->loss(batch);
+    const double loss = terms.loss_sum.item<double>() / static_cast<double>(terms.n_targets);
+    (terms.loss_sum / static_cast<double>(terms.n_targets)).backward();
+    torch::nn::utils::clip_grad_norm_(objective->model().parameters(), trainer.clip_grad_norm);
+    optimizer->step();
+    tokens += batch.n_tokens;
+    targets += terms.n_targets;
+    return loss;
+  };
+  for (int i = 0; i < 2; ++i) {  // check and warm up
+    if (!std::isfinite(step())) {
+      state.SkipWithError("the loss is not finite");
+      return;
+    }
+  }
+  tokens = targets = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(step());
+  const double steps = static_cast<double>(state.iterations());
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      objective->training_flops_per_token() * static_cast<double>(tokens) / 1e9,
+      benchmark::Counter::kIsRate);
+  state.counters["targets/step"] = static_cast<double>(targets) / steps;
+  state.counters["tokens/step"] = static_cast<double>(tokens) / steps;
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+  std::int64_t parameters = 0;
+  for (const auto& p : objective->model().parameters())
+    parameters += p.numel();
+  state.counters["parameters"] = static_cast<double>(parameters);
+  state.counters["vocab"] = static_cast<double>(data.tokenizer->vocab_size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string argument = argv[i];
+    if (argument.rfind("--threads=", 0) == 0) g_threads = std::atoi(argument.c_str() + 10);
+  }
+  const std::string pairs = std::string(SSLX_SOURCE_DIR) + "/data/fortune_pairs/";
+  const auto add = [](const std::string& name, std::vector<std::string> overrides) {
+    benchmark::RegisterBenchmark(("TrainStep/" + name).c_str(), BM_TrainStep, overrides)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  };
+  add("clm", {"model.arch=decoder", "objective.name=clm"});
+  add("clm_document_mask",
+      {"model.arch=decoder", "objective.name=clm", "objective.document_mask=true"});
+  add("mlm", {"model.arch=encoder", "objective.name=mlm"});
+  add("span_corruption", {"model.arch=encoder_decoder", "objective.name=span_corruption"});
+  add("prefix_lm", {"model.arch=decoder", "objective.name=prefix_lm"});
+  add("sft", {"model.arch=decoder", "objective.name=sft",
+              "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
+              "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"});
+  add("reward_model", {"model.arch=decoder", "objective.name=reward_model",
+                       "objective.train_files=[\"" + pairs + "preferences_train.jsonl\"]",
+                       "objective.validation_files=[\"" + pairs + "preferences_val.jsonl\"]"});
+
+  // Our --threads flag is not Google Benchmark's: drop it before Initialize.
+  std::vector<char*> arguments;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]).rfind("--threads=", 0) != 0) arguments.push_back(argv[i]);
+  }
+  int count = static_cast<int>(arguments.size());
+  benchmark::Initialize(&count, arguments.data());
+  if (benchmark::ReportUnrecognizedArguments(count, arguments.data())) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
