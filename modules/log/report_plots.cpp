@@ -41,9 +41,9 @@ bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") =
 // The same plot commands rendered once as PNG and once as SVG.
 std::string both_terminals(const std::string& size, const stdfs::path& stem,
                            const std::string& commands) {
-  return "set terminal pngcairo size " + size + " enhanced font ',10'\nset output " +
+  return "set terminal pngcairo size " + size + " noenhanced font ',10'\nset output " +
          gp_quoted(stem.string() + ".png") + "\n" + commands + "\nset terminal svg size " + size +
-         " dynamic enhanced font ',10'\nset output " + gp_quoted(stem.string() + ".svg") + "\n" +
+         " dynamic noenhanced font ',10'\nset output " + gp_quoted(stem.string() + ".svg") + "\n" +
          commands + "\nunset output\n";
 }
 
