@@ -19,14 +19,8 @@ PrefixLmObjective::PrefixLmObjective(const config::Node&, const ObjectiveContext
       batch_size_(context.trainer.batch_size),
       sequence_length_(context.trainer.sequence_length),
       seed_(context.seed),
-      train_blocks_(context.corpus.split(data::Split::kTrain),
-                    context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      validation_blocks_(context.corpus.split(data::Split::kValidation),
-                         context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      test_blocks_(context.corpus.split(data::Split::kTest),
-                   context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      sampler_(train_blocks_.size(), context.seed),
-      rng_(context.seed, kRngName) {
+      blocks_(context.corpus, context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      draws_(blocks_.train().size(), context.seed, kRngName) {
   require_architecture("prefix_lm", context.model, {"decoder", "encoder_decoder"});
   if (encoder_decoder_) pad_ = context.tokenizer.specials().require_pad();
   if (sequence_length_ < 2) {
@@ -100,14 +94,12 @@ train::Batch PrefixLmObjective::encoder_decoder_batch(
 }
 
 train::Batch PrefixLmObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_blocks_, indices, rng_);
+  const auto indices = sampled_indices(draws_.sampler, batch_size_);
+  return batch_of(blocks_.train(), indices, draws_.rng);
 }
 
 bool PrefixLmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
-                                     : split == data::Split::kValidation ? validation_blocks_
-                                                                         : train_blocks_;
+  const data::PackedBlocks& blocks = blocks_.of(split);
   const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   RngStream rng(seed_, "prefix_lm_eval/" + data::to_string(split) + "/" + std::to_string(index));
@@ -131,13 +123,11 @@ train::LossTerms PrefixLmObjective::loss(const train::Batch& batch) {
 }
 
 void PrefixLmObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-  state.rng_states[kRngName] = rng_.state();
+  draws_.save(state);
 }
 
 void PrefixLmObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
-  rng_.set_state(state.rng_states.at(kRngName));
+  draws_.load(state);
 }
 
 void register_prefix_lm() {

@@ -24,6 +24,7 @@
 #include "data/sampler.h"
 #include "objectives/language_model.h"
 #include "objectives/objective_registry.h"
+#include "objectives/split_blocks.h"
 #include "util/rng.h"
 
 namespace sslx::objectives {
@@ -60,9 +61,8 @@ class PrefixLmObjective : public train::Objective {
   std::int64_t sequence_length_;
   std::uint64_t seed_;
   LanguageModel model_{nullptr};
-  data::PackedBlocks train_blocks_, validation_blocks_, test_blocks_;
-  data::Sampler sampler_;
-  RngStream rng_;
+  SplitBlocks<data::PackedBlocks> blocks_;
+  TrainingDraws draws_;
 };
 
 void register_prefix_lm();

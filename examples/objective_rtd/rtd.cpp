@@ -29,8 +29,9 @@
 #include "architectures/architecture_registry.h"
 #include "architectures/heads.h"
 #include "data/packing.h"
-#include "data/sampler.h"
+#include "objectives/batch_indices.h"
 #include "objectives/objective_registry.h"
+#include "objectives/split_blocks.h"
 #include "registry/plugin.h"
 #include "train/objective.h"
 #include "util/error.h"
@@ -78,16 +79,10 @@ class RtdObjective : public train::Objective {
         seed_(context.seed),
         specials_(context.tokenizer.specials()),
         vocab_size_(context.tokenizer.vocab_size()),
-        train_blocks_(context.corpus.split(data::Split::kTrain), specials_.require_eos(),
-                      sequence_length_),
-        validation_blocks_(context.corpus.split(data::Split::kValidation), specials_.require_eos(),
-                           sequence_length_),
-        test_blocks_(context.corpus.split(data::Split::kTest), specials_.require_eos(),
-                     sequence_length_),
-        sampler_(train_blocks_.size(), context.seed),
-        rng_(context.seed, kRngName) {
+        blocks_(context.corpus, specials_.require_eos(), sequence_length_),
+        draws_(blocks_.train().size(), context.seed, kRngName) {
     objectives::require_architecture("rtd", context.model, {"encoder"});
-    if (train_blocks_.size() == 0) {
+    if (blocks_.train().size() == 0) {
       throw Error("rtd: the training split holds no block of " + std::to_string(sequence_length_) +
                       " tokens",
                   "use more data or a shorter trainer.sequence_length");
@@ -103,23 +98,15 @@ class RtdObjective : public train::Objective {
   }
 
   train::Batch train_batch() override {
-    std::vector<std::int64_t> indices;
-    for (std::int64_t b = 0; b < batch_size_; ++b)
-      indices.push_back(sampler_.next());
-    return batch_of(train_blocks_, indices, rng_);
+    const auto indices = objectives::sampled_indices(draws_.sampler, batch_size_);
+    return batch_of(blocks_.train(), indices, draws_.rng);
   }
 
   // Batch `index` of a split: blocks [index * B, (index + 1) * B) with replacements from a
   // stream of its own, so it is the same batch at every evaluation.
   bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override {
-    const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
-                                       : split == data::Split::kValidation ? validation_blocks_
-                                                                           : train_blocks_;
-    std::vector<std::int64_t> indices;
-    for (std::int64_t b = index * batch_size_;
-         b < std::min((index + 1) * batch_size_, blocks.size()); ++b) {
-      indices.push_back(b);
-    }
+    const data::PackedBlocks& blocks = blocks_.of(split);
+    const auto indices = objectives::evaluation_indices(index, batch_size_, blocks.size());
     if (indices.empty()) return false;
     RngStream rng(seed_, "rtd_eval/" + data::to_string(split) + "/" + std::to_string(index));
     batch = batch_of(blocks, indices, rng);
@@ -139,15 +126,9 @@ class RtdObjective : public train::Objective {
     return terms;
   }
 
-  void save_state(train::TrainerState& state) const override {
-    state.sampler = sampler_.state();
-    state.rng_states[kRngName] = rng_.state();
-  }
-
-  void load_state(const train::TrainerState& state) override {
-    sampler_.restore(state.sampler);
-    rng_.set_state(state.rng_states.at(kRngName));
-  }
+  // The sampler position and the replacement stream's state (under kRngName).
+  void save_state(train::TrainerState& state) const override { draws_.save(state); }
+  void load_state(const train::TrainerState& state) override { draws_.load(state); }
 
  private:
   // A non-special token other than `original`, or `original` when none was found.
@@ -156,9 +137,9 @@ class RtdObjective : public train::Objective {
       data::TokenId candidate = 0;
       if (unigram_) {
         const auto block = static_cast<std::int64_t>(
-            rng.uniform_below(static_cast<std::uint64_t>(train_blocks_.size())));
+            rng.uniform_below(static_cast<std::uint64_t>(blocks_.train().size())));
         const auto position = rng.uniform_below(static_cast<std::uint64_t>(sequence_length_));
-        candidate = train_blocks_.block(block).tokens[position];
+        candidate = blocks_.train().block(block).tokens[position];
       } else {
         candidate =
             static_cast<data::TokenId>(rng.uniform_below(static_cast<std::uint64_t>(vocab_size_)));
@@ -204,9 +185,8 @@ class RtdObjective : public train::Objective {
   const data::SpecialTokens& specials_;
   std::int64_t vocab_size_;
   Discriminator model_{nullptr};
-  data::PackedBlocks train_blocks_, validation_blocks_, test_blocks_;
-  data::Sampler sampler_;
-  RngStream rng_;
+  objectives::SplitBlocks<data::PackedBlocks> blocks_;
+  objectives::TrainingDraws draws_;
 };
 
 void register_rtd() {
