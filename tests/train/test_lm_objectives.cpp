@@ -54,34 +54,6 @@ const std::string kTraining =
     "[trainer]\nmax_steps = 300\nbatch_size = 16\nsequence_length = 32\neval_every = 0\n"
     "eval_batches = 8\n[schedule]\nname = \"constant\"\nlr = 0.003\nwarmup_steps = 20\n";
 
-bool same_batch(const train::Batch& a, const train::Batch& b) {
-  if (a.tensors.size() != b.tensors.size() || a.n_targets != b.n_targets) return false;
-  for (const auto& [name, tensor] : a.tensors) {
-    if (!b.tensors.contains(name) || !torch::equal(tensor, b.tensors.at(name))) return false;
-  }
-  return true;
-}
-
-// Two batches drawn, state saved (through its TOML form, as a checkpoint stores it), then the
-// next batch must be the one a fresh objective draws after load_state; a fresh objective without
-// it draws another (the negative control).
-void check_resume(const std::string& toml) {
-  test::TempDir dir;
-  test::TrainingFixture first(dir, toml, "first");
-  first.objective->train_batch();
-  first.objective->train_batch();
-  train::TrainerState state;
-  first.objective->save_state(state);
-  const train::Batch expected = first.objective->train_batch();
-
-  test::TrainingFixture resumed(dir, toml, "resumed");
-  resumed.objective->load_state(train::TrainerState::from_toml(state.to_toml(), "state"));
-  CHECK(same_batch(resumed.objective->train_batch(), expected));
-
-  test::TrainingFixture fresh(dir, toml, "fresh");
-  CHECK_FALSE(same_batch(fresh.objective->train_batch(), expected));
-}
-
 }  // namespace
 
 TEST_CASE("mlm: the loss looks only at the chosen positions") {
@@ -341,16 +313,16 @@ TEST_CASE(
 
 TEST_CASE("lm objectives resume their data exactly from saved state") {
   SECTION("mlm") {
-    check_resume(setup("encoder", "name = \"mlm\"\n", 4, 32));
+    test::check_resume(setup("encoder", "name = \"mlm\"\n", 4, 32));
   }
   SECTION("span_corruption") {
-    check_resume(setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
+    test::check_resume(setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
   }
   SECTION("prefix_lm") {
-    check_resume(setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
+    test::check_resume(setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
   }
   SECTION("prefix_lm on encoder_decoder") {
-    check_resume(setup("encoder_decoder", "name = \"prefix_lm\"\n", 4, 32));
+    test::check_resume(setup("encoder_decoder", "name = \"prefix_lm\"\n", 4, 32));
   }
 }
 

@@ -98,19 +98,7 @@ TEST_CASE("rtd plugin: refuses a decoder, naming the encoder") {
 
 TEST_CASE("rtd plugin: resumes its data and replacements exactly from saved state") {
   load_rtd_plugin();
-  test::TempDir dir;
-  const std::string toml = setup("encoder", "", 4, 32);
-  test::TrainingFixture first(dir, toml, "first");
-  first.objective->train_batch();
-  train::TrainerState state;
-  first.objective->save_state(state);
-  const train::Batch expected = first.objective->train_batch();
-  test::TrainingFixture resumed(dir, toml, "resumed");
-  resumed.objective->load_state(train::TrainerState::from_toml(state.to_toml(), "state"));
-  CHECK(torch::equal(resumed.objective->train_batch().at("input_ids"), expected.at("input_ids")));
-  test::TrainingFixture fresh(dir, toml, "fresh");  // without load_state: another batch
-  CHECK_FALSE(
-      torch::equal(fresh.objective->train_batch().at("input_ids"), expected.at("input_ids")));
+  test::check_resume(setup("encoder", "", 4, 32));
 }
 
 TEST_CASE("rtd plugin: a tiny encoder learns to detect replacements, well below H(rate)") {
