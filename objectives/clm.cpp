@@ -30,13 +30,8 @@ ClmObjective::ClmObjective(const config::Node& options, const ObjectiveContext& 
     : document_mask_(options.get_bool("document_mask")),
       batch_size_(context.trainer.batch_size),
       sequence_length_(context.trainer.sequence_length),
-      train_blocks_(context.corpus.split(data::Split::kTrain),
-                    context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      validation_blocks_(context.corpus.split(data::Split::kValidation),
-                         context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      test_blocks_(context.corpus.split(data::Split::kTest),
-                   context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      sampler_(train_blocks_.size(), context.seed) {
+      blocks_(context.corpus, context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      sampler_(blocks_.train().size(), context.seed) {
   require_architecture("clm", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
 }
@@ -80,13 +75,11 @@ train::Batch ClmObjective::batch_of(const data::PackedBlocks& blocks,
 
 train::Batch ClmObjective::train_batch() {
   const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_blocks_, indices);
+  return batch_of(blocks_.train(), indices);
 }
 
 bool ClmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
-                                     : split == data::Split::kValidation ? validation_blocks_
-                                                                         : train_blocks_;
+  const data::PackedBlocks& blocks = blocks_.of(split);
   const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   batch = batch_of(blocks, indices);

@@ -12,6 +12,7 @@
 #include "data/sampler.h"
 #include "objectives/language_model.h"
 #include "objectives/objective_registry.h"
+#include "objectives/split_blocks.h"
 
 namespace sslx::objectives {
 
@@ -37,7 +38,7 @@ class ClmObjective : public train::Objective {
   std::int64_t batch_size_;
   std::int64_t sequence_length_;
   LanguageModel model_{nullptr};
-  data::PackedBlocks train_blocks_, validation_blocks_, test_blocks_;
+  SplitBlocks<data::PackedBlocks> blocks_;
   data::Sampler sampler_;
 };
 

@@ -46,14 +46,8 @@ MlmObjective::MlmObjective(const config::Node& options, const ObjectiveContext& 
       sequence_length_(context.trainer.sequence_length),
       seed_(context.seed),
       specials_(context.tokenizer.specials()),
-      train_blocks_(context.corpus.split(data::Split::kTrain), specials_.require_eos(),
-                    sequence_length_),
-      validation_blocks_(context.corpus.split(data::Split::kValidation), specials_.require_eos(),
-                         sequence_length_),
-      test_blocks_(context.corpus.split(data::Split::kTest), specials_.require_eos(),
-                   sequence_length_),
-      sampler_(train_blocks_.size(), context.seed),
-      rng_(context.seed, kRngName) {
+      blocks_(context.corpus, specials_.require_eos(), sequence_length_),
+      draws_(blocks_.train().size(), context.seed, kRngName) {
   require_architecture("mlm", context.model, {"encoder"});
   if (whole_word_ && context.tokenizer.name() != "byte") {
     throw config::ConfigError(
@@ -92,14 +86,12 @@ train::Batch MlmObjective::batch_of(const data::PackedBlocks& blocks,
 }
 
 train::Batch MlmObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_blocks_, indices, rng_);
+  const auto indices = sampled_indices(draws_.sampler, batch_size_);
+  return batch_of(blocks_.train(), indices, draws_.rng);
 }
 
 bool MlmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
-                                     : split == data::Split::kValidation ? validation_blocks_
-                                                                         : train_blocks_;
+  const data::PackedBlocks& blocks = blocks_.of(split);
   const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   RngStream rng(seed_, "mlm_eval/" + data::to_string(split) + "/" + std::to_string(index));
@@ -118,13 +110,11 @@ train::LossTerms MlmObjective::loss(const train::Batch& batch) {
 }
 
 void MlmObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-  state.rng_states[kRngName] = rng_.state();
+  draws_.save(state);
 }
 
 void MlmObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
-  rng_.set_state(state.rng_states.at(kRngName));
+  draws_.load(state);
 }
 
 void register_mlm() {

@@ -19,6 +19,7 @@
 #include "objectives/language_model.h"
 #include "objectives/mlm_masking.h"
 #include "objectives/objective_registry.h"
+#include "objectives/split_blocks.h"
 
 namespace sslx::objectives {
 
@@ -54,9 +55,8 @@ class MlmObjective : public train::Objective {
   std::uint64_t seed_;
   const data::SpecialTokens& specials_;
   LanguageModel model_{nullptr};
-  data::PackedBlocks train_blocks_, validation_blocks_, test_blocks_;
-  data::Sampler sampler_;
-  RngStream rng_;
+  SplitBlocks<data::PackedBlocks> blocks_;
+  TrainingDraws draws_;
 };
 
 void register_mlm();

@@ -15,18 +15,14 @@ constexpr const char* kRngName = "prefix_lm_split";
 }  // namespace
 
 PrefixLmObjective::PrefixLmObjective(const config::Node&, const ObjectiveContext& context)
-    : batch_size_(context.trainer.batch_size),
+    : encoder_decoder_(context.model.get_string("arch") == "encoder_decoder"),
+      batch_size_(context.trainer.batch_size),
       sequence_length_(context.trainer.sequence_length),
       seed_(context.seed),
-      train_blocks_(context.corpus.split(data::Split::kTrain),
-                    context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      validation_blocks_(context.corpus.split(data::Split::kValidation),
-                         context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      test_blocks_(context.corpus.split(data::Split::kTest),
-                   context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      sampler_(train_blocks_.size(), context.seed),
-      rng_(context.seed, kRngName) {
-  require_architecture("prefix_lm", context.model, {"decoder"});
+      blocks_(context.corpus, context.tokenizer.specials().require_eos(), sequence_length_ + 1),
+      draws_(blocks_.train().size(), context.seed, kRngName) {
+  require_architecture("prefix_lm", context.model, {"decoder", "encoder_decoder"});
+  if (encoder_decoder_) pad_ = context.tokenizer.specials().require_pad();
   if (sequence_length_ < 2) {
     throw Error("prefix_lm: sequence_length must be at least 2 for a split point in [1, L - 1]");
   }
@@ -42,35 +38,68 @@ train::Batch PrefixLmObjective::batch_of(const data::PackedBlocks& blocks,
                                          RngStream& rng) const {
   const auto B = static_cast<std::int64_t>(indices.size());
   const std::int64_t L = sequence_length_;
-  std::vector<std::int64_t> inputs(B * L), labels(B * L), prefix(B);
+  std::vector<data::PackedBlock> rows;
+  std::vector<std::int64_t> splits;
   for (std::int64_t b = 0; b < B; ++b) {
-    const data::PackedBlock block = blocks.block(indices[b]);  // L + 1 tokens
-    const auto split = 1 + static_cast<std::int64_t>(
-                               rng.uniform_below(static_cast<std::uint64_t>(L - 1)));  // [1, L - 1]
-    prefix[b] = split;
+    rows.push_back(blocks.block(indices[b]));  // L + 1 tokens
+    splits.push_back(1 + static_cast<std::int64_t>(
+                             rng.uniform_below(static_cast<std::uint64_t>(L - 1))));  // [1, L - 1]
+  }
+  if (encoder_decoder_) return encoder_decoder_batch(rows, splits);
+  std::vector<std::int64_t> inputs(B * L), labels(B * L);
+  for (std::int64_t b = 0; b < B; ++b) {
     for (std::int64_t t = 0; t < L; ++t) {
-      inputs[b * L + t] = block.tokens[t];
-      labels[b * L + t] = t + 1 >= split ? block.tokens[t + 1] : kIgnore;
+      inputs[b * L + t] = rows[b].tokens[t];
+      labels[b * L + t] = t + 1 >= splits[b] ? rows[b].tokens[t + 1] : kIgnore;
     }
   }
   train::Batch batch;
   batch.tensors["input_ids"] = torch::tensor(inputs, torch::kInt64).reshape({B, L});
   batch.tensors["labels"] = torch::tensor(labels, torch::kInt64).reshape({B, L});
-  batch.tensors["prefix_length"] = torch::tensor(prefix, torch::kInt64);
+  batch.tensors["prefix_length"] = torch::tensor(splits, torch::kInt64);
   batch.n_tokens = B * L;
   batch.n_targets = (batch.tensors["labels"] != kIgnore).sum().item<std::int64_t>();
   return batch;
 }
 
+train::Batch PrefixLmObjective::encoder_decoder_batch(
+    const std::vector<data::PackedBlock>& blocks, const std::vector<std::int64_t>& splits) const {
+  const auto B = static_cast<std::int64_t>(blocks.size());
+  const std::int64_t L = sequence_length_;
+  std::vector<std::int64_t> inputs(B * L, pad_), decoder_inputs(B * L, pad_),
+      labels(B * L, kIgnore);
+  std::vector<std::uint8_t> valid(B * L, 0);
+  for (std::int64_t b = 0; b < B; ++b) {
+    const std::vector<data::TokenId>& tokens = blocks[b].tokens;  // L + 1
+    const std::int64_t p = splits[b];
+    for (std::int64_t t = 0; t < p; ++t) {
+      inputs[b * L + t] = tokens[t];
+      valid[b * L + t] = 1;
+    }
+    // Targets tokens[p .. L]; the decoder reads them shifted right behind the start token.
+    for (std::int64_t u = 0; u < L + 1 - p; ++u) {
+      labels[b * L + u] = tokens[p + u];
+      if (u > 0) decoder_inputs[b * L + u] = tokens[p + u - 1];
+    }
+  }
+  train::Batch batch;
+  batch.tensors["input_ids"] = torch::tensor(inputs, torch::kInt64).reshape({B, L});
+  batch.tensors["key_valid"] = torch::tensor(valid, torch::kUInt8).reshape({B, L}).to(torch::kBool);
+  batch.tensors["decoder_input_ids"] = torch::tensor(decoder_inputs, torch::kInt64).reshape({B, L});
+  batch.tensors["labels"] = torch::tensor(labels, torch::kInt64).reshape({B, L});
+  batch.tensors["prefix_length"] = torch::tensor(splits, torch::kInt64);
+  batch.n_tokens = B * (L + 1);  // p prefix tokens and L + 1 - p targets per row
+  batch.n_targets = (batch.tensors["labels"] != kIgnore).sum().item<std::int64_t>();
+  return batch;
+}
+
 train::Batch PrefixLmObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_blocks_, indices, rng_);
+  const auto indices = sampled_indices(draws_.sampler, batch_size_);
+  return batch_of(blocks_.train(), indices, draws_.rng);
 }
 
 bool PrefixLmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = split == data::Split::kTest         ? test_blocks_
-                                     : split == data::Split::kValidation ? validation_blocks_
-                                                                         : train_blocks_;
+  const data::PackedBlocks& blocks = blocks_.of(split);
   const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   RngStream rng(seed_, "prefix_lm_eval/" + data::to_string(split) + "/" + std::to_string(index));
@@ -78,9 +107,14 @@ bool PrefixLmObjective::eval_batch(data::Split split, std::int64_t index, train:
   return true;
 }
 
-at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_prefix) {
+at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_masks) {
   arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
-  if (with_prefix) inputs.prefix_length = batch.at("prefix_length");
+  if (encoder_decoder_) {
+    inputs.decoder_token_ids = batch.at("decoder_input_ids");
+    if (with_masks) inputs.key_valid = batch.at("key_valid");
+  } else if (with_masks) {
+    inputs.prefix_length = batch.at("prefix_length");
+  }
   return model_->logits(inputs);
 }
 
@@ -89,20 +123,18 @@ train::LossTerms PrefixLmObjective::loss(const train::Batch& batch) {
 }
 
 void PrefixLmObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-  state.rng_states[kRngName] = rng_.state();
+  draws_.save(state);
 }
 
 void PrefixLmObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
-  rng_.set_state(state.rng_states.at(kRngName));
+  draws_.load(state);
 }
 
 void register_prefix_lm() {
   objective_registry().add(
       "prefix_lm",
-      "prefix language modelling on a decoder: a random split, a bidirectional prefix, loss "
-      "after the split",
+      "prefix language modelling: a random split, a bidirectional prefix (decoder) or the "
+      "prefix as encoder input (encoder_decoder), loss after the split",
       config::Schema{}, [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<PrefixLmObjective>(options, context);
       });

@@ -57,11 +57,8 @@ SpanCorruptionObjective::SpanCorruptionObjective(const config::Node& options,
       seed_(context.seed),
       specials_(context.tokenizer.specials()),
       lengths_(lengths_from(options, context.trainer.sequence_length)),
-      train_blocks_(context.corpus.split(data::Split::kTrain), lengths_.raw_tokens),
-      validation_blocks_(context.corpus.split(data::Split::kValidation), lengths_.raw_tokens),
-      test_blocks_(context.corpus.split(data::Split::kTest), lengths_.raw_tokens),
-      sampler_(train_blocks_.size(), context.seed),
-      rng_(context.seed, kRngName) {
+      blocks_(context.corpus, lengths_.raw_tokens),
+      draws_(blocks_.train().size(), context.seed, kRngName) {
   require_architecture("span_corruption", context.model, {"encoder_decoder", "decoder"});
   specials_.require_eos();
   specials_.require_pad();
@@ -118,15 +115,13 @@ train::Batch SpanCorruptionObjective::batch_of(const ContiguousBlocks& blocks,
 }
 
 train::Batch SpanCorruptionObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_blocks_, indices, rng_);
+  const auto indices = sampled_indices(draws_.sampler, batch_size_);
+  return batch_of(blocks_.train(), indices, draws_.rng);
 }
 
 bool SpanCorruptionObjective::eval_batch(data::Split split, std::int64_t index,
                                          train::Batch& batch) {
-  const ContiguousBlocks& blocks = split == data::Split::kTest         ? test_blocks_
-                                   : split == data::Split::kValidation ? validation_blocks_
-                                                                       : train_blocks_;
+  const ContiguousBlocks& blocks = blocks_.of(split);
   const auto indices = evaluation_indices(index, batch_size_, blocks.size());
   if (indices.empty()) return false;
   RngStream rng(seed_,
@@ -149,13 +144,11 @@ train::LossTerms SpanCorruptionObjective::loss(const train::Batch& batch) {
 }
 
 void SpanCorruptionObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-  state.rng_states[kRngName] = rng_.state();
+  draws_.save(state);
 }
 
 void SpanCorruptionObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
-  rng_.set_state(state.rng_states.at(kRngName));
+  draws_.load(state);
 }
 
 void register_span_corruption() {

@@ -18,6 +18,7 @@
 #include "objectives/language_model.h"
 #include "objectives/objective_registry.h"
 #include "objectives/span_corruption_noise.h"
+#include "objectives/split_blocks.h"
 
 namespace sslx::objectives {
 
@@ -66,9 +67,8 @@ class SpanCorruptionObjective : public train::Objective {
   const data::SpecialTokens& specials_;
   SpanLengths lengths_;
   LanguageModel model_{nullptr};
-  ContiguousBlocks train_blocks_, validation_blocks_, test_blocks_;
-  data::Sampler sampler_;
-  RngStream rng_;
+  SplitBlocks<ContiguousBlocks> blocks_;
+  TrainingDraws draws_;
 };
 
 void register_span_corruption();

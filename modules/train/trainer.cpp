@@ -251,6 +251,7 @@ RunOutcome Trainer::run() {
         }
         log.log("train", "lr", state_.step, lr);
         log.log("train", "grad_norm", state_.step, window.grad_norm_sum / window.steps);
+        log.log("train", "skipped_steps", state_.step, static_cast<double>(state_.skipped_steps));
         log.log("train", "tokens", state_.step, static_cast<double>(state_.tokens_seen));
         log.log("train", "tokens_per_second", state_.step, tokens_per_second);
         log.log("train", "model_flops_per_second", state_.step,

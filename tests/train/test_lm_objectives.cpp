@@ -54,34 +54,6 @@ const std::string kTraining =
     "[trainer]\nmax_steps = 300\nbatch_size = 16\nsequence_length = 32\neval_every = 0\n"
     "eval_batches = 8\n[schedule]\nname = \"constant\"\nlr = 0.003\nwarmup_steps = 20\n";
 
-bool same_batch(const train::Batch& a, const train::Batch& b) {
-  if (a.tensors.size() != b.tensors.size() || a.n_targets != b.n_targets) return false;
-  for (const auto& [name, tensor] : a.tensors) {
-    if (!b.tensors.contains(name) || !torch::equal(tensor, b.tensors.at(name))) return false;
-  }
-  return true;
-}
-
-// Two batches drawn, state saved (through its TOML form, as a checkpoint stores it), then the
-// next batch must be the one a fresh objective draws after load_state; a fresh objective without
-// it draws another (the negative control).
-void check_resume(const std::string& toml) {
-  test::TempDir dir;
-  test::TrainingFixture first(dir, toml, "first");
-  first.objective->train_batch();
-  first.objective->train_batch();
-  train::TrainerState state;
-  first.objective->save_state(state);
-  const train::Batch expected = first.objective->train_batch();
-
-  test::TrainingFixture resumed(dir, toml, "resumed");
-  resumed.objective->load_state(train::TrainerState::from_toml(state.to_toml(), "state"));
-  CHECK(same_batch(resumed.objective->train_batch(), expected));
-
-  test::TrainingFixture fresh(dir, toml, "fresh");
-  CHECK_FALSE(same_batch(fresh.objective->train_batch(), expected));
-}
-
 }  // namespace
 
 TEST_CASE("mlm: the loss looks only at the chosen positions") {
@@ -150,7 +122,7 @@ TEST_CASE("lm objectives refuse architectures they do not run on") {
       test::TrainingFixture(dir, setup("encoder", "name = \"span_corruption\"\n", 2, 16), "b"),
       config::ConfigError);
   CHECK_THROWS_AS(
-      test::TrainingFixture(dir, setup("encoder_decoder", "name = \"prefix_lm\"\n", 2, 16), "c"),
+      test::TrainingFixture(dir, setup("encoder", "name = \"prefix_lm\"\n", 2, 16), "c"),
       config::ConfigError);
 }
 
@@ -265,15 +237,92 @@ TEST_CASE(
   CHECK_FALSE(torch::allclose(after[0][10], before[0][10]));
 }
 
+TEST_CASE(
+    "prefix lm on encoder_decoder: prefix in the encoder, the rest as shifted decoder targets, "
+    "loss on the rest only") {
+  test::TempDir dir;
+  const std::int64_t L = 16, B = 8;
+  test::TrainingFixture decoder(dir, setup("decoder", "name = \"prefix_lm\"\n", B, L), "dec");
+  test::TrainingFixture fixture(dir, setup("encoder_decoder", "name = \"prefix_lm\"\n", B, L),
+                                "encdec");
+  auto& prefix_lm = dynamic_cast<PrefixLmObjective&>(*fixture.objective);
+  const std::int64_t pad = fixture.data.tokenizer->specials().require_pad();
+  // The same evaluation batch in decoder form: the same blocks and split points.
+  train::Batch batch, reference;
+  REQUIRE(prefix_lm.eval_batch(data::Split::kTrain, 0, batch));
+  REQUIRE(decoder.objective->eval_batch(data::Split::kTrain, 0, reference));
+  CHECK(torch::equal(batch.at("prefix_length"), reference.at("prefix_length")));
+  CHECK(batch.n_targets == reference.n_targets);
+  for (std::int64_t b = 0; b < B; ++b) {
+    const std::int64_t p = batch.at("prefix_length")[b].item<std::int64_t>(), n = L + 1 - p;
+    const at::Tensor block =  // L + 1 tokens
+        torch::cat({reference.at("input_ids")[b], reference.at("labels")[b].slice(0, L - 1)});
+    CHECK(torch::equal(batch.at("input_ids")[b].slice(0, 0, p), block.slice(0, 0, p)));
+    CHECK(torch::equal(batch.at("key_valid")[b], torch::arange(L) < p));
+    CHECK(torch::equal(batch.at("labels")[b].slice(0, 0, n), block.slice(0, p)));
+    CHECK((batch.at("labels")[b].slice(0, n) == kIgnore).all().item<bool>());
+    CHECK(batch.at("decoder_input_ids")[b][0].item<std::int64_t>() == pad);
+    CHECK(torch::equal(batch.at("decoder_input_ids")[b].slice(0, 1, n),
+                       batch.at("labels")[b].slice(0, 0, n - 1)));
+  }
+
+  // The loss reaches exactly the decoder positions with a target, and equals loss().
+  const at::Tensor logits = prefix_lm.logits(batch).detach();
+  const auto [loss, gradient] = loss_and_gradient(logits, batch.at("labels"));
+  CHECK(torch::allclose(prefix_lm.loss(batch).loss_sum.detach(), loss));
+  CHECK(torch::equal(gets_gradient(gradient), batch.at("labels") != kIgnore));
+  // A target token enters the loss; a label set where there is none (the padding) would too.
+  const at::Tensor labels = batch.at("labels");
+  at::Tensor changed_labels = labels.clone();
+  changed_labels[0][0] = (labels[0][0].item<std::int64_t>() + 1) % 15 + 7;
+  CHECK_FALSE(torch::allclose(next_token_loss(logits, changed_labels).loss_sum, loss));
+  const std::int64_t p0 = batch.at("prefix_length")[0].item<std::int64_t>();
+  if (p0 > 1) {
+    at::Tensor leaked = labels.clone();
+    leaked[0][L - 1] = 10;
+    CHECK_FALSE(torch::allclose(next_token_loss(logits, leaked).loss_sum, loss));
+  }
+
+  // Row 0 split at 8 by hand: encoder positions 8.. are padding.
+  batch.tensors["key_valid"][0] = torch::arange(L) < 8;
+  const at::Tensor before = prefix_lm.logits(batch).detach();
+  const at::Tensor unmasked_before = prefix_lm.logits(batch, false).detach();
+  const auto encoder_changed_at = [&](std::int64_t position) {
+    train::Batch changed = batch;
+    changed.tensors["input_ids"] = batch.at("input_ids").clone();
+    const auto id = batch.at("input_ids")[0][position].item<std::int64_t>();
+    changed.tensors["input_ids"][0][position] = (id + 1) % 15 + 7;
+    return changed;
+  };
+  // A padding token of the encoder changes no decoder output...
+  const train::Batch in_padding = encoder_changed_at(12);
+  CHECK(torch::allclose(prefix_lm.logits(in_padding), before));
+  // ...which it would without the padding mask (negative control).
+  CHECK_FALSE(torch::allclose(prefix_lm.logits(in_padding, false)[0], unmasked_before[0]));
+  // A prefix token reaches every decoder position through cross-attention.
+  const at::Tensor from_prefix = prefix_lm.logits(encoder_changed_at(7)).detach();
+  CHECK_FALSE(torch::allclose(from_prefix[0][0], before[0][0]));
+  // A decoder input changes its own and later outputs, never earlier ones (targets unseen).
+  train::Batch decoder_changed = batch;
+  decoder_changed.tensors["decoder_input_ids"] = batch.at("decoder_input_ids").clone();
+  decoder_changed.tensors["decoder_input_ids"][0][3] = 9;
+  const at::Tensor after = prefix_lm.logits(decoder_changed).detach();
+  CHECK(torch::allclose(after[0].slice(0, 0, 3), before[0].slice(0, 0, 3)));
+  CHECK_FALSE(torch::allclose(after[0][3], before[0][3]));
+}
+
 TEST_CASE("lm objectives resume their data exactly from saved state") {
   SECTION("mlm") {
-    check_resume(setup("encoder", "name = \"mlm\"\n", 4, 32));
+    test::check_resume(setup("encoder", "name = \"mlm\"\n", 4, 32));
   }
   SECTION("span_corruption") {
-    check_resume(setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
+    test::check_resume(setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
   }
   SECTION("prefix_lm") {
-    check_resume(setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
+    test::check_resume(setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
+  }
+  SECTION("prefix_lm on encoder_decoder") {
+    test::check_resume(setup("encoder_decoder", "name = \"prefix_lm\"\n", 4, 32));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "training_fixture.h"
 
+#include "nn/torch_catch.h"
+
 #include "cli/builtins.h"
 
 namespace sslx::test {
@@ -36,6 +38,31 @@ std::vector<at::Tensor> TrainingFixture::parameters() const {
   for (const auto& parameter : objective->model().parameters())
     values.push_back(parameter.detach().clone());
   return values;
+}
+
+bool same_batch(const train::Batch& a, const train::Batch& b) {
+  if (a.tensors.size() != b.tensors.size() || a.n_targets != b.n_targets) return false;
+  for (const auto& [name, tensor] : a.tensors) {
+    if (!b.tensors.contains(name) || !torch::equal(tensor, b.tensors.at(name))) return false;
+  }
+  return true;
+}
+
+void check_resume(const std::string& toml) {
+  TempDir dir;
+  TrainingFixture first(dir, toml, "first");
+  first.objective->train_batch();
+  first.objective->train_batch();
+  train::TrainerState state;
+  first.objective->save_state(state);
+  const train::Batch expected = first.objective->train_batch();
+
+  TrainingFixture resumed(dir, toml, "resumed");
+  resumed.objective->load_state(train::TrainerState::from_toml(state.to_toml(), "state"));
+  CHECK(same_batch(resumed.objective->train_batch(), expected));
+
+  TrainingFixture fresh(dir, toml, "fresh");
+  CHECK_FALSE(same_batch(fresh.objective->train_batch(), expected));
 }
 
 }  // namespace sslx::test

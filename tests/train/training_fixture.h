@@ -31,4 +31,13 @@ struct TrainingFixture {
   std::unique_ptr<train::Trainer> trainer;
 };
 
+// Whether two batches hold the same tensors (names and values) and target counts.
+bool same_batch(const train::Batch& a, const train::Batch& b);
+
+// Resume of an objective's data: a batch drawn, state saved (through its TOML form, as a
+// checkpoint stores it), then the next batch must be the one a fresh objective draws after
+// load_state; a fresh objective without it draws another (the negative control). Checks with
+// Catch.
+void check_resume(const std::string& toml);
+
 }  // namespace sslx::test
