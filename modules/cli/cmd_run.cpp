@@ -195,6 +195,7 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
 
   std::vector<std::string> failed;
   bool interrupted = false;
+  std::size_t done = already_done;
   for (std::size_t t = 0; t < tasks.size(); ++t) {
     const auto& job = experiment.jobs[job_of_task[t]];
     const stdfs::path directory = experiment.output / config::job_directory_name(job);
@@ -204,15 +205,17 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
       failed.push_back(job.name + " (not run: " + results[t].blocked_by + " failed)");
     } else if (results[t].status == TaskStatus::kInterrupted) {
       interrupted = true;
+    } else if (results[t].status == TaskStatus::kSucceeded) {
+      ++done;
     }
   }
-  console::info(experiment.name + ": " + std::to_string(total - failed.size()) + " of " +
+  console::info(experiment.name + ": " + std::to_string(done) + " of " +
                 std::to_string(total) + " jobs done in " + format_seconds(elapsed));
   if (interrupted) {
     console::info("interrupted; run the same command to resume");
     throw Interrupted();
   }
-  if (!arguments.no_report && failed.size() < total) write_report(experiment.output);
+  if (!arguments.no_report && done > 0) write_report(experiment.output);
   if (!failed.empty()) {
     throw Error(std::to_string(failed.size()) + " of " + std::to_string(total) +
                 " jobs failed:\n  " + join(failed, "\n  "));
