@@ -47,17 +47,34 @@ class FinetuneEvaluator : public Evaluator {
                                         .n_classes = K,
                                         .pooling = pooling_,
                                         .dropout = dropout_});
-    std::vector<at::Tensor> parameters = backbone->parameters();
-    for (const auto& parameter : head->parameters())
+    const double train_loss = train(*backbone, *head, task.train, task_options.seed);
+    const std::vector<std::int64_t> predicted = predict(*backbone, *head, task.test);
+    const auto N = static_cast<std::int64_t>(task.train.labels.size());
+    const auto M = static_cast<std::int64_t>(task.test.labels.size());
+    const Confusion confusion = Confusion::of(task.test.labels, predicted, K);
+    results.scalars["finetune/accuracy"] = accuracy(confusion);
+    results.scalars["finetune/macro_f1"] = macro_f1(confusion);
+    results.scalars["finetune/majority_accuracy"] =
+        majority_accuracy(task.train.labels, task.test.labels, K);
+    results.scalars["finetune/train_loss"] = train_loss;
+    results.scalars["finetune/train_examples"] = static_cast<double>(N);
+    results.scalars["finetune/test_examples"] = static_cast<double>(M);
+  }
+
+ private:
+  // AdamW on backbone and head for `epochs_` seeded passes; returns the last epoch's mean loss.
+  double train(arch::Architecture& backbone, arch::ClassificationHeadImpl& head,
+               const LabelledExamples& examples, std::uint64_t seed) const {
+    std::vector<at::Tensor> parameters = backbone.parameters();
+    for (const auto& parameter : head.parameters())
       parameters.push_back(parameter);
     torch::optim::AdamW optimizer(parameters,
                                   torch::optim::AdamWOptions(lr_).weight_decay(weight_decay_));
-
-    backbone->train();
-    head->train();
-    RngStream order_rng(task_options.seed, "finetune/order");
-    const auto N = static_cast<std::int64_t>(task.train.labels.size());
-    double last_epoch_loss = 0;
+    backbone.train();
+    head.train();
+    RngStream order_rng(seed, "finetune/order");
+    const auto N = static_cast<std::int64_t>(examples.labels.size());
+    double epoch_loss = 0;
     for (std::int64_t epoch = 0; epoch < epochs_; ++epoch) {
       std::vector<std::int64_t> order(N);
       for (std::int64_t i = 0; i < N; ++i)
@@ -68,48 +85,45 @@ class FinetuneEvaluator : public Evaluator {
       for (std::int64_t start = 0; start < N; start += batch_size_) {
         const std::vector<std::int64_t> indices(order.begin() + start,
                                                 order.begin() + std::min(N, start + batch_size_));
-        const PaddedBatch batch = pad_batch(task.train.tokens, indices);
+        const PaddedBatch batch = pad_batch(examples.tokens, indices);
         std::vector<std::int64_t> labels;
         for (const auto i : indices)
-          labels.push_back(task.train.labels[i]);
+          labels.push_back(examples.labels[i]);
         optimizer.zero_grad();
-        const at::Tensor logits = head(hidden_states(*backbone, batch), batch.key_valid);  // (B, K)
-        const at::Tensor loss =
+        const at::Tensor logits = head.forward(hidden_states(backbone, batch), batch.key_valid);
+        const at::Tensor loss =  // logits (B, K)
             torch::nn::functional::cross_entropy(logits, at::tensor(labels, at::kLong));
         loss.backward();
         torch::nn::utils::clip_grad_norm_(parameters, 1.0);
         optimizer.step();
         loss_sum += loss.item<double>() * static_cast<double>(indices.size());
       }
-      last_epoch_loss = loss_sum / static_cast<double>(N);
+      epoch_loss = loss_sum / static_cast<double>(N);
     }
+    backbone.eval();
+    head.eval();
+    return epoch_loss;
+  }
 
-    backbone->eval();
-    head->eval();
+  std::vector<std::int64_t> predict(arch::Architecture& backbone,
+                                    arch::ClassificationHeadImpl& head,
+                                    const LabelledExamples& examples) const {
     const at::NoGradGuard no_grad;
     std::vector<std::int64_t> predicted;
-    const auto M = static_cast<std::int64_t>(task.test.labels.size());
+    const auto M = static_cast<std::int64_t>(examples.labels.size());
     for (std::int64_t start = 0; start < M; start += batch_size_) {
       std::vector<std::int64_t> indices;
       for (std::int64_t i = start; i < std::min(M, start + batch_size_); ++i)
         indices.push_back(i);
-      const PaddedBatch batch = pad_batch(task.test.tokens, indices);
+      const PaddedBatch batch = pad_batch(examples.tokens, indices);
       const at::Tensor classes =
-          head(hidden_states(*backbone, batch), batch.key_valid).argmax(1).contiguous();
+          head.forward(hidden_states(backbone, batch), batch.key_valid).argmax(1).contiguous();
       predicted.insert(predicted.end(), classes.data_ptr<std::int64_t>(),
                        classes.data_ptr<std::int64_t>() + classes.numel());
     }
-    const Confusion confusion = Confusion::of(task.test.labels, predicted, K);
-    results.scalars["finetune/accuracy"] = accuracy(confusion);
-    results.scalars["finetune/macro_f1"] = macro_f1(confusion);
-    results.scalars["finetune/majority_accuracy"] =
-        majority_accuracy(task.train.labels, task.test.labels, K);
-    results.scalars["finetune/train_loss"] = last_epoch_loss;
-    results.scalars["finetune/train_examples"] = static_cast<double>(N);
-    results.scalars["finetune/test_examples"] = static_cast<double>(M);
+    return predicted;
   }
 
- private:
   config::Node options_;
   std::int64_t epochs_;
   std::int64_t batch_size_;

@@ -356,3 +356,36 @@ TEST_CASE("sslx eval on a job directory and on a checkpoint directory; exit code
   CHECK_THAT(unknown.err, Catch::Contains("did you mean 'probe'"));
   CHECK(test::run_sslx({"eval", dir.path().string()}, dir.path()).exit_code == 1);
 }
+
+TEST_CASE("heldout: bits per byte of a byte-level model is its bits per token") {
+  // With the byte tokenizer every ASCII byte is one token and each document's EOS stands for
+  // one byte, so bits per byte must equal loss / ln 2 exactly.
+  test::TempDir dir;
+  std::string text;
+  RngStream rng(5, "text");
+  for (int d = 0; d < 300; ++d) {
+    for (int c = 0; c < 20 + d % 17; ++c)
+      text += static_cast<char>('a' + rng.uniform_below(26));
+    text += "\n\n";
+  }
+  test::write_file(dir / "corpus.txt", text);
+  const std::string job = "[data]\nsource = \"text\"\nfiles = [\"" + (dir / "corpus.txt").string() +
+                          "\"]\ntest_fraction = 0.2\ncache_dir = \"" + (dir / "cache").string() +
+                          "\"\n[trainer]\nmax_steps = 1\nbatch_size = 4\nsequence_length = 16\n"
+                          "[schedule]\nname = \"constant\"\nlr = 0.001\n";
+  for (const bool document_mask : {false, true}) {
+    test::TrainingFixture fixture(dir,
+                                  job + "[objective]\nname = \"clm\"\ndocument_mask = " +
+                                      (document_mask ? "true" : "false") + "\n",
+                                  document_mask ? "masked" : "unmasked");
+    const auto results =
+        eval::run_evaluators(fixture.config, save_model(fixture, dir), {"heldout"});
+    if (document_mask) {
+      CHECK(results.scalars.count("heldout/bits_per_byte") == 0);
+      CHECK_THAT(results.texts.at("heldout/bits_per_byte"), Catch::Contains("document_mask"));
+    } else {
+      CHECK(results.scalars.at("heldout/bits_per_byte") ==
+            Approx(results.scalars.at("heldout/loss") / std::log(2.0)).epsilon(1e-12));
+    }
+  }
+}
