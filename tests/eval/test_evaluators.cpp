@@ -389,3 +389,18 @@ TEST_CASE("heldout: bits per byte of a byte-level model is its bits per token") 
     }
   }
 }
+
+TEST_CASE("probe on an encoder_decoder reads its encoder states; generate is skipped") {
+  test::TempDir dir;
+  write_labelled_task(dir / "signal", false);
+  test::TrainingFixture fixture(
+      dir,
+      "[model]\narch = \"encoder_decoder\"\n" +
+          markov_job(1, 0, task_section("probe", dir / "signal"), "span_corruption"),
+      "t5");
+  const auto results =
+      eval::run_evaluators(fixture.config, save_model(fixture, dir), {"probe", "generate"});
+  CHECK(results.scalars.at("probe/accuracy") > 0.9);
+  CHECK(results.scalars.at("probe/majority_accuracy") < 0.7);
+  CHECK_THAT(results.texts.at("generate/skipped"), Catch::Contains("encoder_decoder"));
+}
