@@ -3,6 +3,7 @@
 #include "architectures/architecture_registry.h"
 #include "config/node.h"
 #include "data/data_registry.h"
+#include "eval/evaluator.h"
 #include "objectives/objective_registry.h"
 #include "registry/registry_index.h"
 #include "train/schedule_registry.h"
@@ -52,6 +53,7 @@ void register_builtins() {
   train::register_trainer_sections();
   arch::register_builtin_architectures();
   objectives::register_builtin_objectives();
+  eval::register_builtin_evaluators();
 }
 
 }  // namespace sslx::cli

@@ -22,5 +22,6 @@ void add_data_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_status_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace sslx::cli

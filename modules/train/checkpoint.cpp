@@ -60,6 +60,18 @@ std::optional<stdfs::path> latest_checkpoint(const stdfs::path& directory) {
   return checkpoint;
 }
 
+void mark_best_checkpoint(const stdfs::path& directory, const stdfs::path& checkpoint) {
+  fs::write_text_atomic(directory / "best", checkpoint.filename().string() + "\n");
+}
+
+std::optional<stdfs::path> best_checkpoint(const stdfs::path& directory) {
+  const stdfs::path pointer = directory / "best";
+  if (!stdfs::is_regular_file(pointer)) return std::nullopt;
+  const stdfs::path checkpoint = directory / trim(fs::read_text(pointer));
+  if (!stdfs::is_regular_file(checkpoint / "trainer_state.toml")) return std::nullopt;
+  return checkpoint;
+}
+
 TrainerState load_checkpoint(const stdfs::path& checkpoint, torch::nn::Module& model,
                              torch::optim::Optimizer& optimizer) {
   const auto state_file = checkpoint / "trainer_state.toml";

@@ -24,6 +24,12 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& directory,
 // The checkpoint named by <dir>/latest, if any.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& directory);
 
+// <dir>/best (a one-line file like `latest`) names the checkpoint of the best validation loss
+// when trainer.keep_best is on; evaluators load it (eval.checkpoint = "best").
+void mark_best_checkpoint(const std::filesystem::path& directory,
+                          const std::filesystem::path& checkpoint);
+std::optional<std::filesystem::path> best_checkpoint(const std::filesystem::path& directory);
+
 // Restores model, optimizer and trainer state; the model's key set and shapes must match.
 TrainerState load_checkpoint(const std::filesystem::path& checkpoint, torch::nn::Module& model,
                              torch::optim::Optimizer& optimizer);

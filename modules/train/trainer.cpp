@@ -157,6 +157,8 @@ void Trainer::checkpoint(log::RunLogWriter& log) {
 
 void Trainer::resume(log::RunLogWriter& log) {
   std::int64_t keep_rows_up_to = -1;
+  // The best checkpoint stays protected from pruning across restarts.
+  if (const auto best = best_checkpoint(paths_.checkpoints)) best_checkpoint_ = *best;
   if (const auto latest = latest_checkpoint(paths_.checkpoints)) {
     state_ = load_checkpoint(*latest, objective_.model(), *optimizer_);
     objective_.load_state(state_);
@@ -287,6 +289,7 @@ RunOutcome Trainer::run() {
             state_.elapsed_seconds = elapsed();
             checkpoint(log);
             best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
+            mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
           }
         } else if (options_.early_stopping_patience > 0 &&
                    ++state_.evaluations_without_improvement >= options_.early_stopping_patience) {

@@ -1,0 +1,120 @@
+// The held-out evaluator: the job's objective, re-created from its config with the checkpoint's
+// model, over every evaluation batch of the test split. Loss per target, the objective's own
+// metrics, perplexity for language models, bits per byte for causal LM where it is exact enough.
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+#include <cmath>
+
+#include "eval/builtin_evaluators.h"
+#include "eval/evaluator.h"
+#include "nn/state_io.h"
+#include "objectives/language_model.h"
+#include "objectives/objective_registry.h"
+#include "util/error.h"
+
+namespace sslx::eval {
+namespace {
+
+class HeldoutEvaluator : public Evaluator {
+ public:
+  explicit HeldoutEvaluator(const config::Node& options)
+      : max_batches_(options.get_int("max_batches")) {}
+
+  void run(EvalContext& context, EvalResults& results) override {
+    const config::Node& root = context.config();
+    const data::LmData& data = context.lm_data();
+    const auto seed = static_cast<std::uint64_t>(root.get_int("seed"));
+    const train::TrainerOptions trainer = train::trainer_options_from(root.at_path("trainer"));
+    torch::manual_seed(seed);
+    const auto objective = objectives::objective_registry().create(
+        root.at_path("objective"), objectives::ObjectiveContext{.model = root.at_path("model"),
+                                                                .tokenizer = *data.tokenizer,
+                                                                .corpus = data.corpus,
+                                                                .trainer = trainer,
+                                                                .seed = seed});
+    nn::load_state(objective->model(), context.checkpoint() / "model.pt");
+    objective->model().eval();
+    const at::NoGradGuard no_grad;
+    train::Metrics totals;
+    train::Batch batch;
+    std::int64_t batches = 0;
+    for (; max_batches_ == 0 || batches < max_batches_; ++batches) {
+      if (!objective->eval_batch(data::Split::kTest, batches, batch)) break;
+      const train::LossTerms terms = objective->loss(batch);
+      totals["loss"].add({terms.loss_sum.item<double>(), static_cast<double>(terms.n_targets)});
+      for (const auto& [name, metric] : terms.metrics)
+        totals[name].add(metric);
+    }
+    if (totals["loss"].count == 0) {
+      throw Error("heldout: the test split gave no evaluation targets",
+                  "use more data, a larger data.test_fraction or a shorter sequence_length");
+    }
+    for (const auto& [name, metric] : totals) {
+      if (metric.count > 0) results.scalars["heldout/" + name] = metric.sum / metric.count;
+    }
+    const double loss = totals["loss"].sum / totals["loss"].count;
+    results.scalars["heldout/targets"] = totals["loss"].count;
+    results.scalars["heldout/batches"] = static_cast<double>(batches);
+    // The loss of an LM objective is a mean NLL per predicted token; a reward model's is not.
+    if (dynamic_cast<objectives::LanguageModelImpl*>(&objective->model()) != nullptr) {
+      results.scalars["heldout/perplexity"] = std::exp(loss);
+    }
+    if (data.entropy_rate) results.scalars["heldout/entropy_rate"] = *data.entropy_rate;
+    bits_per_byte(context, *objective, loss, results);
+  }
+
+ private:
+  // Causal LM predicts every token of the packed test stream (documents + EOS) except one per
+  // block and the dropped tail, so loss × stream tokens / bytes estimates the stream's bits per
+  // byte. With document_mask the first token of every document is never predicted — the hardest
+  // ones — and the estimate would flatter the model: omitted, and said so.
+  void bits_per_byte(EvalContext& context, train::Objective& objective, double loss,
+                     EvalResults& results) const {
+    const config::Node& root = context.config();
+    if (objective.name() != "clm") return;
+    std::string why_not;
+    if (root.get_bool("objective.document_mask")) {
+      why_not = "objective.document_mask = true: the first token of each document is not predicted";
+    } else if (max_batches_ > 0) {
+      why_not = "eval.heldout.max_batches limits the evaluation to part of the test split";
+    }
+    const auto statistics = context.lm_data().corpus.statistics(data::Split::kTest);
+    const auto& documents = context.test_documents();
+    if (why_not.empty() && documents.empty()) why_not = "the corpus is synthetic: no bytes";
+    if (why_not.empty() && static_cast<std::int64_t>(documents.size()) != statistics.documents) {
+      why_not = "the test documents read back do not match the token corpus";
+    }
+    if (!why_not.empty()) {
+      results.texts["heldout/bits_per_byte"] = "omitted: " + why_not;
+      return;
+    }
+    // Each document's EOS is a predicted token; it stands for the document's end, one byte.
+    double bytes = 0;
+    for (const auto& document : documents)
+      bytes += static_cast<double>(document.text.size()) + 1.0;
+    const double stream_tokens = static_cast<double>(statistics.tokens + statistics.documents);
+    results.scalars["heldout/bits_per_byte"] = loss / std::log(2.0) * stream_tokens / bytes;
+  }
+
+  std::int64_t max_batches_;
+};
+
+}  // namespace
+
+void register_heldout() {
+  config::Schema schema;
+  schema.add({.key = "max_batches",
+              .type = config::Type::kInt,
+              .default_value = 0,
+              .doc = "evaluation batches of the test split at most; 0: all of it",
+              .min = 0});
+  evaluator_registry().add(
+      "heldout",
+      "held-out loss, perplexity, the objective's metrics (and bits per byte for clm) on the "
+      "test split",
+      std::move(schema),
+      [](const config::Node& options) { return std::make_unique<HeldoutEvaluator>(options); });
+}
+
+}  // namespace sslx::eval
