@@ -8,11 +8,14 @@
 
 #include <chrono>
 #include <iostream>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/experiment_jobs.h"
 #include "cli/run_job.h"
 #include "config/config_error.h"
+#include "config/toml_io.h"
+#include "data/data_registry.h"
 #include "log/report.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -145,6 +148,16 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
     if (job.after && task_of_job[*job.after] < tasks.size()) {
       tasks[t].after.push_back(task_of_job[*job.after]);
     }
+  }
+
+  // The tokenizer and token shards, once per distinct [data] + [tokenizer] before the jobs
+  // start: jobs running at once would otherwise each train the same tokenizer.
+  std::set<std::string> prepared;
+  for (const std::size_t job : job_of_task) {
+    const config::Node& config = experiment.configs[job].config;
+    const std::string key = config::to_toml_inline(config.at_path("data")) +
+                            config::to_toml_inline(config.at_path("tokenizer"));
+    if (prepared.insert(key).second) data::prepare_lm_data(config);
   }
 
   const auto start = std::chrono::steady_clock::now();

@@ -1,6 +1,7 @@
 #include "cli/experiment_jobs.h"
 
 #include "config/config_error.h"
+#include "eval/evaluator.h"
 
 namespace sslx::cli {
 
@@ -21,6 +22,8 @@ ExperimentJobs load_experiment(const ConfigArguments& arguments, const std::stri
     job_arguments.overrides = job.overrides;
     try {
       experiment.configs.push_back(load_config(job_arguments));
+      // An unknown evaluator fails now, not after training.
+      eval::validate_eval_config(experiment.configs.back().config);
     } catch (const config::ConfigError& error) {
       for (const auto& diagnostic : error.diagnostics()) {
         failures.add("job " + std::to_string(job.index) + " (" + job.name + "): " + diagnostic.key,

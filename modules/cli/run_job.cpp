@@ -1,10 +1,12 @@
 #include "cli/run_job.h"
 
 #include <torch/utils.h>
+#include <cstdio>
 #include <unistd.h>
 
 #include "config/toml_io.h"
 #include "data/data_registry.h"
+#include "eval/evaluator.h"
 #include "log/run_log.h"
 #include "objectives/objective_registry.h"
 #include "train/schedule_registry.h"
@@ -86,6 +88,12 @@ class PidFile {
   stdfs::path path_;
 };
 
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", value);
+  return buffer;
+}
+
 JobOutcome train_job(const config::Node& config, const std::string& config_text,
                      const stdfs::path& directory) {
   const auto seed = static_cast<std::uint64_t>(config.get_int("seed"));
@@ -113,8 +121,24 @@ JobOutcome train_job(const config::Node& config, const std::string& config_text,
 
 // The evaluators of [eval] on the trained model; their results go into log.h5 (/eval).
 void evaluate_job(const config::Node& config, const stdfs::path& directory) {
-  (void)config;
-  log::write_evaluation(directory / "log.h5", {}, {});
+  std::string note;
+  const stdfs::path checkpoint = eval::find_checkpoint(
+      directory / "checkpoints", config.get_string("eval.checkpoint"), note);
+  const config::Node& tasks = config.at_path("eval.tasks");
+  if (!tasks.as_array().empty()) {
+    console::info("evaluating " + checkpoint.string() + (note.empty() ? "" : " (" + note + ")"));
+  }
+  eval::EvalResults results = eval::run_evaluators(config, checkpoint, {});
+  if (!note.empty()) results.texts["eval/checkpoint"] = note;
+  for (const auto& [name, value] : results.scalars) {
+    if (name.find("/seconds") == std::string::npos) console::info("  " + name + " = " + format_number(value));
+  }
+  for (const auto& [name, text] : results.texts) {
+    if (name.size() > 8 && name.compare(name.size() - 8, 8, "/skipped") == 0) {
+      console::warning(name + ": " + text);
+    }
+  }
+  log::write_evaluation(directory / "log.h5", results.scalars, results.texts);
 }
 
 std::string job_toml(const config::PlannedJob& job) {

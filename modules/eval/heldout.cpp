@@ -38,16 +38,24 @@ class HeldoutEvaluator : public Evaluator {
     const at::NoGradGuard no_grad;
     train::Metrics totals;
     train::Batch batch;
+    // Objectives trained on train/validation files (sft, reward_model) have no test split: their
+    // validation files are the held-out data, and the result says so.
+    data::Split split = data::Split::kTest;
+    if (!objective->eval_batch(split, 0, batch)) {
+      split = data::Split::kValidation;
+      results.texts["heldout/split"] =
+          "validation: the " + objective->name() + " objective has no test split";
+    }
     std::int64_t batches = 0;
     for (; max_batches_ == 0 || batches < max_batches_; ++batches) {
-      if (!objective->eval_batch(data::Split::kTest, batches, batch)) break;
+      if (!objective->eval_batch(split, batches, batch)) break;
       const train::LossTerms terms = objective->loss(batch);
       totals["loss"].add({terms.loss_sum.item<double>(), static_cast<double>(terms.n_targets)});
       for (const auto& [name, metric] : terms.metrics)
         totals[name].add(metric);
     }
     if (totals["loss"].count == 0) {
-      throw Error("heldout: the test split gave no evaluation targets",
+      throw Error("heldout: the " + data::to_string(split) + " split gave no evaluation targets",
                   "use more data, a larger data.test_fraction or a shorter sequence_length");
     }
     for (const auto& [name, metric] : totals) {

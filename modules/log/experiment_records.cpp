@@ -155,11 +155,23 @@ std::vector<GroupSummary> summarize_groups(const std::vector<JobRecord>& jobs) {
   return groups;
 }
 
+bool is_table_column(const std::string& name) {
+  // Bookkeeping of the evaluators (sizes, timings, sample counts) stays in jobs.csv and the logs.
+  const auto ends_with = [&name](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (name == "train/seconds") return true;
+  return !(ends_with("/seconds") || ends_with("_examples") || ends_with("/targets") ||
+           ends_with("/batches") || name.rfind("generate/", 0) == 0);
+}
+
 std::vector<std::string> column_order(const std::vector<GroupSummary>& groups) {
   std::set<std::string> names;
   for (const auto& group : groups) {
-    for (const auto& [name, value] : group.values)
-      names.insert(name);
+    for (const auto& [name, value] : group.values) {
+      if (is_table_column(name)) names.insert(name);
+    }
   }
   // Rank by prefix; within a rank, alphabetical (std::set order).
   const auto rank = [](const std::string& name) {

@@ -53,6 +53,10 @@ struct GroupSummary {
 // Groups in order of first appearance; only completed jobs count.
 std::vector<GroupSummary> summarize_groups(const std::vector<JobRecord>& jobs);
 
+// Whether a value belongs in the comparison table (evaluator bookkeeping such as sizes and
+// timings does not; jobs.csv keeps everything).
+bool is_table_column(const std::string& name);
+
 // The value names of the table, in the order a reader expects: size and budget first, then the
 // trainer's validation loss, the held-out evaluation, probes, fine-tuning, anything else, time.
 std::vector<std::string> column_order(const std::vector<GroupSummary>& groups);

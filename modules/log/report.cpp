@@ -163,7 +163,15 @@ ReportResult write_report(const stdfs::path& experiment) {
   write(folder / "table.md", result.markdown_table);
   write(folder / "table.tex", latex_table(groups, columns, title + ": comparison."));
   write(folder / "table.csv", csv_table(groups, columns));
-  write(folder / "jobs.csv", jobs_csv(jobs, columns));
+  std::vector<std::string> every_value;
+  for (const auto& job : jobs) {
+    for (const auto& [name, value] : job.values) {
+      if (std::find(every_value.begin(), every_value.end(), name) == every_value.end())
+        every_value.push_back(name);
+    }
+  }
+  std::sort(every_value.begin(), every_value.end());
+  write(folder / "jobs.csv", jobs_csv(jobs, every_value));
   write_experiment_file(experiment / "experiment.h5", jobs, groups);
   result.files.push_back(experiment / "experiment.h5");
   const PlotFiles plots = write_plots(groups, title, folder);

@@ -22,12 +22,16 @@ std::string format_count(double value) {
   return printf_string("%.0f", value);
 }
 
-std::string format_number(const std::string& name, double value) {
-  if (is_percentage(name)) return printf_string("%.1f", 100.0 * value);
+// printf format of a value (and of its std, so both show the same decimals).
+const char* number_format(const std::string& name, double mean) {
+  if (is_percentage(name)) return "%.1f";
+  if (name == "train/seconds" || std::abs(mean) >= 1000) return "%.0f";
+  return "%.3f";
+}
+
+std::string format_number(const std::string& name, double value, double mean) {
   if (is_count(name)) return format_count(value);
-  if (name == "train/seconds") return printf_string("%.0f", value);
-  if (std::abs(value) >= 1000) return printf_string("%.0f", value);
-  return printf_string("%.3f", value);
+  return printf_string(number_format(name, mean), is_percentage(name) ? 100.0 * value : value);
 }
 
 std::string csv_escape(const std::string& text) {
@@ -69,10 +73,11 @@ std::string column_title(const std::string& name) {
       {"tokens", "Tokens"},
       {"val/loss", "Val loss (best)"},
       {"train/seconds", "Train time (s)"},
-      {"heldout/loss", "Test loss"},
-      {"heldout/perplexity", "Test ppl"},
-      {"heldout/accuracy", "Test acc"},
-      {"heldout/bits_per_byte", "Test bits/byte"},
+      {"heldout/loss", "Held-out loss"},
+      {"heldout/perplexity", "Held-out ppl"},
+      {"heldout/accuracy", "Held-out acc"},
+      {"heldout/margin", "Held-out margin"},
+      {"heldout/bits_per_byte", "Held-out bits/byte"},
       {"probe/accuracy", "Probe acc"},
       {"probe/macro_f1", "Probe macro-F1"},
       {"probe/majority_accuracy", "Majority acc"},
@@ -88,8 +93,8 @@ std::string column_title(const std::string& name) {
 std::string format_statistic(const std::string& name, const Statistic& value,
                              const std::string& plus_minus) {
   if (value.n == 0) return "–";
-  std::string text = format_number(name, value.mean);
-  if (value.n > 1 && !is_count(name)) text += plus_minus + format_number(name, value.std);
+  std::string text = format_number(name, value.mean, value.mean);
+  if (value.n > 1 && !is_count(name)) text += plus_minus + format_number(name, value.std, value.mean);
   return text;
 }
 

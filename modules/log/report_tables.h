@@ -9,7 +9,7 @@
 
 namespace sslx::log {
 
-// "Test acc (%)" for "heldout/accuracy", "Params" for "parameters"; unknown names as they are.
+// "Held-out acc (%)" for "heldout/accuracy", "Params" for "parameters"; unknown names as they are.
 std::string column_title(const std::string& name);
 // Whether a value is a fraction shown as a percentage (accuracies, F1 scores).
 bool is_percentage(const std::string& name);

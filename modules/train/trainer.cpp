@@ -303,9 +303,24 @@ RunOutcome Trainer::run() {
       }
     }
     if (tty) std::cerr << '\n';
-    if (outcome != RunOutcome::kInterrupted && !evaluated_last_step) log_evaluation(state_.step);
+    // The final evaluation competes for the best checkpoint too: otherwise a run whose last
+    // step is its best would hand the evaluators an older model.
+    bool final_is_best = false;
+    if (outcome != RunOutcome::kInterrupted && !evaluated_last_step) {
+      const double val_loss = log_evaluation(state_.step);
+      if (!state_.has_best || val_loss < state_.best_metric) {
+        final_is_best = true;
+        state_.has_best = true;
+        state_.best_metric = val_loss;
+        state_.evaluations_without_improvement = 0;
+      }
+    }
     state_.elapsed_seconds = elapsed();
     checkpoint(log);
+    if (final_is_best && options_.keep_best) {
+      best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
+      mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
+    }
     // Training time of the whole run across resumes (reports compare cost with it).
     log.set_eval("train/seconds", state_.elapsed_seconds);
     log.close(outcome == RunOutcome::kInterrupted ? log::RunStatus::kInterrupted
