@@ -290,7 +290,7 @@ TEST_CASE("mlm on a Markov source: the validation loss approaches the Bayes floo
       dir,
       markov_data(2000, 129) + "[model]\narch = \"encoder\"\npositions = \"relative\"\n" +
           "[objective]\nname = \"mlm\"\nrate = 0.4\nmask_fraction = 1.0\nrandom_fraction = 0.0\n" +
-          training(1500, 0.01, 16, 32),
+          training(2500, 0.01, 16, 32),
       "mlm");
   const data::MarkovSource chain = chain_of(fixture.config);
   const Floors floors = mlm_floors(fixture, chain);
@@ -322,7 +322,7 @@ TEST_CASE("span corruption on a Markov source: the validation loss approaches th
                                     "[model]\narch = \"encoder_decoder\"\nn_heads = 1\n" +
                                     "[objective]\nname = \"span_corruption\"\nnoise_density = 0.5\n"
                                     "mean_noise_span_length = 1.0\n" +
-                                    training(800, 0.003, 32, 17),
+                                    training(1500, 0.003, 32, 17),
                                 "span");
   const data::MarkovSource chain = chain_of(fixture.config);
   const Floors floors = span_floors(fixture, chain);
