@@ -162,8 +162,10 @@ bool is_table_column(const std::string& name) {
            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (name == "train/seconds") return true;
+  // The probe and the fine-tune share one majority baseline; training-set fits are diagnostics.
   return !(ends_with("/seconds") || ends_with("_examples") || ends_with("/targets") ||
-           ends_with("/batches") || name.rfind("generate/", 0) == 0);
+           ends_with("/batches") || ends_with("/train_accuracy") || ends_with("/train_loss") ||
+           name == "finetune/majority_accuracy" || name.rfind("generate/", 0) == 0);
 }
 
 std::vector<std::string> column_order(const std::vector<GroupSummary>& groups) {

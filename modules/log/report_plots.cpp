@@ -113,7 +113,9 @@ std::vector<CurvePoint> mean_curve(const std::vector<const MetricSeries*>& seeds
 }
 
 PlotFiles write_plots(const std::vector<GroupSummary>& groups, const std::string& title,
-                      const stdfs::path& folder) {
+                      const stdfs::path& relative_folder) {
+  // Absolute: gnuplot runs in the folder, and its paths must not depend on where that is.
+  const stdfs::path folder = stdfs::absolute(relative_folder);
   PlotFiles files;
   if (!have_gnuplot()) {
     files.note = "plots not drawn: gnuplot is not installed (scripts/setup.sh installs it)";

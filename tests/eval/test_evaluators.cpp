@@ -390,7 +390,7 @@ TEST_CASE("heldout: bits per byte of a byte-level model is its bits per token") 
   }
 }
 
-TEST_CASE("probe on an encoder_decoder reads its encoder states; generate is skipped") {
+TEST_CASE("probe on an encoder_decoder reads its encoder states, generate is skipped") {
   test::TempDir dir;
   write_labelled_task(dir / "signal", false);
   test::TrainingFixture fixture(
