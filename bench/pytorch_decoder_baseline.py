@@ -80,6 +80,7 @@ def tokens_per_second(step, min_time):
 
 
 def main():
+    global VOCAB
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds per measurement")
@@ -87,7 +88,6 @@ def main():
     parser.add_argument("--clip-grad-norm", type=float, default=0.0,
                         help="clip gradients to this norm in the train step (0: no clipping)")
     args = parser.parse_args()
-    global VOCAB
     VOCAB = args.vocab
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)

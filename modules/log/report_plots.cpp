@@ -166,7 +166,8 @@ PlotFiles write_plots(const std::vector<GroupSummary>& groups, const std::string
     const stdfs::path data_file = folder / "downstream.dat";
     fs::write_text_atomic(data_file, data);
     std::string commands =
-        "set title " + gp_quoted(title + ": downstream accuracy (fortune categories, test split)") +
+        "reset\nset title " +
+        gp_quoted(title + ": downstream accuracy (fortune categories, test split)") +
         "\nset style data histogram\nset style histogram errorbars gap 1 lw 1\n"
         "set style fill solid 0.6 border -1\nset yrange [0:100]\nset grid ytics\n"
         "set ylabel 'accuracy (%)'\nset key top left\n";
