@@ -38,12 +38,11 @@ int g_threads = 2;
 
 config::Node bench_config(const std::vector<std::string>& overrides) {
   cli::register_builtins();
-  return config::resolve({.file = std::string(SSLX_SOURCE_DIR) + "/bench/objective_step.toml",
-                          .overrides = overrides,
-                          .config_dirs = {}},
-                         [](const config::Node&) {
-                           return registry::RegistryIndex::instance().root_schema();
-                         })
+  return config::resolve(
+             {.file = std::string(SSLX_SOURCE_DIR) + "/bench/objective_step.toml",
+              .overrides = overrides,
+              .config_dirs = {}},
+             [](const config::Node&) { return registry::RegistryIndex::instance().root_schema(); })
       .config;
 }
 
@@ -94,9 +93,9 @@ void BM_TrainStep(benchmark::State& state, const std::vector<std::string>& overr
   const double steps = static_cast<double>(state.iterations());
   state.counters["tokens/s"] =
       benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      objective->training_flops_per_token() * static_cast<double>(tokens) / 1e9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(objective->training_flops_per_token() * static_cast<double>(tokens) / 1e9,
+                         benchmark::Counter::kIsRate);
   state.counters["targets/step"] = static_cast<double>(targets) / steps;
   state.counters["tokens/step"] = static_cast<double>(tokens) / steps;
   state.counters["peak_rss_MiB"] = peak_rss_mib();

@@ -34,10 +34,10 @@ std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
 void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory) {
   const auto file = resolve_checkpoint(directory) / "model.pt";
   if (!std::filesystem::is_regular_file(file)) {
-    throw Error("init_from: " + directory.string() + " holds no checkpoint (no " +
-                    file.string() + ")",
-                "give a checkpoint directory (<run>/checkpoints/step-NNNNNNNN), a run's "
-                "checkpoints/ folder or a run folder");
+    throw Error(
+        "init_from: " + directory.string() + " holds no checkpoint (no " + file.string() + ")",
+        "give a checkpoint directory (<run>/checkpoints/step-NNNNNNNN), a run's "
+        "checkpoints/ folder or a run folder");
   }
   nn::load_state(model, file);
   console::info("init_from: loaded " + file.string());

@@ -14,7 +14,8 @@ namespace stdfs = std::filesystem;
 
 void add_report_command(CLI::App& app) {
   auto* report = app.add_subcommand(
-      "report", "Write an experiment's report: tables (Markdown, LaTeX, CSV), plots, experiment.h5");
+      "report",
+      "Write an experiment's report: tables (Markdown, LaTeX, CSV), plots, experiment.h5");
   auto directory = std::make_shared<std::string>();
   report->add_option("dir", *directory, "experiment folder (runs/<experiment>)")
       ->required()
@@ -44,8 +45,7 @@ void add_compare_command(CLI::App& app) {
     std::vector<log::GroupSummary> groups;
     for (const auto& directory : *directories) {
       records.push_back(log::collect_jobs(directory));
-      const std::string prefix =
-          stdfs::absolute(directory).lexically_normal().filename().string();
+      const std::string prefix = stdfs::absolute(directory).lexically_normal().filename().string();
       for (auto group : log::summarize_groups(records.back())) {
         group.label = prefix + "/" + group.label;
         groups.push_back(std::move(group));

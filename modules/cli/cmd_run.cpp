@@ -32,7 +32,7 @@ struct RunArguments {
   bool fresh = false;
   bool no_report = false;
   std::string out;
-  std::size_t parallel = 0;  // 0: fit the cores
+  std::size_t parallel = 0;        // 0: fit the cores
   std::optional<std::size_t> job;  // set in the child processes of the launcher
 };
 
@@ -40,8 +40,8 @@ void dry_run(const RunArguments& arguments) {
   const ExperimentJobs experiment = load_experiment(arguments.config, arguments.out);
   const bool colour = console::stdout_is_tty();
   std::cout << console::styled(experiment.name, console::Style::kBold, colour) << ": "
-            << experiment.jobs.size() << (experiment.jobs.size() == 1 ? " job" : " jobs")
-            << " -> " << experiment.output.string() << "/\n";
+            << experiment.jobs.size() << (experiment.jobs.size() == 1 ? " job" : " jobs") << " -> "
+            << experiment.output.string() << "/\n";
   // Overrides every job shares are said once; each job lists only its own.
   std::vector<std::string> common = experiment.jobs.front().overrides;
   for (const auto& job : experiment.jobs) {
@@ -141,8 +141,8 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
     task.env["SSLX_THREADS"] = std::to_string(threads);
   console::info(experiment.name + ": " + std::to_string(tasks.size()) + " jobs to run, " +
                 std::to_string(parallel) + " at a time, " + std::to_string(threads) +
-                (threads == 1 ? " thread" : " threads") + " each -> " +
-                experiment.output.string() + "/");
+                (threads == 1 ? " thread" : " threads") + " each -> " + experiment.output.string() +
+                "/");
   for (std::size_t t = 0; t < tasks.size(); ++t) {
     const auto& job = experiment.jobs[job_of_task[t]];
     if (job.after && task_of_job[*job.after] < tasks.size()) {
@@ -166,42 +166,40 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
   std::size_t timed = 0;
   const PoolOptions options{
       .max_parallel = parallel,
-      .on_event =
-          [&](const PoolEvent& event, const std::vector<TaskResult>& results) {
-            const auto& job = experiment.jobs[job_of_task[event.task]];
-            const stdfs::path directory = experiment.output / config::job_directory_name(job);
-            if (event.status == TaskStatus::kRunning) {
-              console::info("started  " + job.name + "  (log: " +
-                            (directory / "output.log").string() + ")");
-              return;
-            }
-            ++finished;
-            const TaskResult& result = results[event.task];
-            if (result.status == TaskStatus::kSucceeded) {
-              finished_seconds += result.seconds;
-              ++timed;
-            }
-            std::string line = "[" + std::to_string(finished) + "/" + std::to_string(total) +
-                               "] " + to_string(result.status) + "  " + job.name;
-            if (result.status == TaskStatus::kSucceeded ||
-                result.status == TaskStatus::kFailed) {
-              line += " in " + format_seconds(result.seconds);
-            }
-            const std::size_t remaining = total - finished;
-            if (timed > 0 && remaining > 0) {
-              const double eta = finished_seconds / static_cast<double>(timed) *
-                                 static_cast<double>(remaining) / static_cast<double>(parallel);
-              line += "  ETA " + format_seconds(eta);
-            }
-            if (result.status == TaskStatus::kFailed) {
-              console::error(line + " (exit " + std::to_string(result.exit_code) +
-                             "; log: " + (directory / "output.log").string() + ")");
-            } else if (result.status == TaskStatus::kBlocked) {
-              console::warning(line + " (" + result.blocked_by + " failed)");
-            } else {
-              console::info(line);
-            }
-          }};
+      .on_event = [&](const PoolEvent& event, const std::vector<TaskResult>& results) {
+        const auto& job = experiment.jobs[job_of_task[event.task]];
+        const stdfs::path directory = experiment.output / config::job_directory_name(job);
+        if (event.status == TaskStatus::kRunning) {
+          console::info("started  " + job.name + "  (log: " + (directory / "output.log").string() +
+                        ")");
+          return;
+        }
+        ++finished;
+        const TaskResult& result = results[event.task];
+        if (result.status == TaskStatus::kSucceeded) {
+          finished_seconds += result.seconds;
+          ++timed;
+        }
+        std::string line = "[" + std::to_string(finished) + "/" + std::to_string(total) + "] " +
+                           to_string(result.status) + "  " + job.name;
+        if (result.status == TaskStatus::kSucceeded || result.status == TaskStatus::kFailed) {
+          line += " in " + format_seconds(result.seconds);
+        }
+        const std::size_t remaining = total - finished;
+        if (timed > 0 && remaining > 0) {
+          const double eta = finished_seconds / static_cast<double>(timed) *
+                             static_cast<double>(remaining) / static_cast<double>(parallel);
+          line += "  ETA " + format_seconds(eta);
+        }
+        if (result.status == TaskStatus::kFailed) {
+          console::error(line + " (exit " + std::to_string(result.exit_code) +
+                         "; log: " + (directory / "output.log").string() + ")");
+        } else if (result.status == TaskStatus::kBlocked) {
+          console::warning(line + " (" + result.blocked_by + " failed)");
+        } else {
+          console::info(line);
+        }
+      }};
   const auto results = run_pool(tasks, options);
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -222,8 +220,8 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
       ++done;
     }
   }
-  console::info(experiment.name + ": " + std::to_string(done) + " of " +
-                std::to_string(total) + " jobs done in " + format_seconds(elapsed));
+  console::info(experiment.name + ": " + std::to_string(done) + " of " + std::to_string(total) +
+                " jobs done in " + format_seconds(elapsed));
   if (interrupted) {
     console::info("interrupted; run the same command to resume");
     throw Interrupted();
@@ -241,11 +239,10 @@ void run(const RunArguments& arguments) {
     const std::size_t index = *arguments.job;
     if (index >= experiment.jobs.size()) {
       throw Error("--job " + std::to_string(index) + ": the experiment has " +
-                       std::to_string(experiment.jobs.size()) + " jobs");
+                  std::to_string(experiment.jobs.size()) + " jobs");
     }
     const auto& job = experiment.jobs[index];
-    if (run_job(experiment.configs[index], job,
-                experiment.output / config::job_directory_name(job),
+    if (run_job(experiment.configs[index], job, experiment.output / config::job_directory_name(job),
                 false) == JobOutcome::kInterrupted) {
       throw Interrupted();
     }
@@ -280,8 +277,7 @@ void add_run_command(CLI::App& app) {
                        "(k=a,b,c  k=range(0,10,2)  k=choice(a,b))");
   run_command->add_flag("--dry-run", arguments->dry_run,
                         "list every composed job and check its config without running anything");
-  run_command->add_option("--out", arguments->out,
-                          "output directory (default: runs/<experiment>)");
+  run_command->add_option("--out", arguments->out, "output directory (default: runs/<experiment>)");
   run_command->add_flag("--fresh", arguments->fresh,
                         "delete existing job directories and start over instead of resuming");
   run_command
@@ -291,8 +287,7 @@ void add_run_command(CLI::App& app) {
   run_command->add_flag("--no-report", arguments->no_report,
                         "do not write the experiment's report at the end");
   // The launcher's child processes run one job each; not for people.
-  run_command->add_option("--job", arguments->job, "run only job I of the experiment")
-      ->group("");
+  run_command->add_option("--job", arguments->job, "run only job I of the experiment")->group("");
   run_command->callback([arguments] {
     if (arguments->dry_run) {
       dry_run(*arguments);

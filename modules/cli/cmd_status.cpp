@@ -34,7 +34,8 @@ void add_status_command(CLI::App& app) {
                                                      : console::Style::kYellow;
       std::cout << "  " << job.name << std::string(width - job.name.size() + 2, ' ')
                 << console::styled(state, style, colour) << "  " << progress;
-      if (job.status == "failed") std::cout << "  (log: " << (job.directory / "output.log").string() << ")";
+      if (job.status == "failed")
+        std::cout << "  (log: " << (job.directory / "output.log").string() << ")";
       std::cout << '\n';
     }
     std::string summary;

@@ -27,8 +27,7 @@ ExperimentJobs load_experiment(const ConfigArguments& arguments, const std::stri
     } catch (const config::ConfigError& error) {
       for (const auto& diagnostic : error.diagnostics()) {
         failures.add("job " + std::to_string(job.index) + " (" + job.name + "): " + diagnostic.key,
-                     diagnostic.origin,
-                     diagnostic.message);
+                     diagnostic.origin, diagnostic.message);
       }
     }
   }

@@ -13,8 +13,8 @@
 namespace sslx::cli {
 
 struct ExperimentJobs {
-  std::string name;                   // experiment.name, or the file name
-  std::filesystem::path output;       // --out, or runs/<name>
+  std::string name;              // experiment.name, or the file name
+  std::filesystem::path output;  // --out, or runs/<name>
   std::vector<config::PlannedJob> jobs;
   std::vector<config::Resolved> configs;  // one per job, validated
 };

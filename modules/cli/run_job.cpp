@@ -1,8 +1,8 @@
 #include "cli/run_job.h"
 
 #include <torch/utils.h>
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 #include "config/toml_io.h"
 #include "data/data_registry.h"
@@ -122,8 +122,8 @@ JobOutcome train_job(const config::Node& config, const std::string& config_text,
 // The evaluators of [eval] on the trained model; their results go into log.h5 (/eval).
 void evaluate_job(const config::Node& config, const stdfs::path& directory) {
   std::string note;
-  const stdfs::path checkpoint = eval::find_checkpoint(
-      directory / "checkpoints", config.get_string("eval.checkpoint"), note);
+  const stdfs::path checkpoint =
+      eval::find_checkpoint(directory / "checkpoints", config.get_string("eval.checkpoint"), note);
   const config::Node& tasks = config.at_path("eval.tasks");
   if (!tasks.as_array().empty()) {
     console::info("evaluating " + checkpoint.string() + (note.empty() ? "" : " (" + note + ")"));
@@ -131,7 +131,8 @@ void evaluate_job(const config::Node& config, const stdfs::path& directory) {
   eval::EvalResults results = eval::run_evaluators(config, checkpoint, {});
   if (!note.empty()) results.texts["eval/checkpoint"] = note;
   for (const auto& [name, value] : results.scalars) {
-    if (name.find("/seconds") == std::string::npos) console::info("  " + name + " = " + format_number(value));
+    if (name.find("/seconds") == std::string::npos)
+      console::info("  " + name + " = " + format_number(value));
   }
   for (const auto& [name, text] : results.texts) {
     if (name.size() > 8 && name.compare(name.size() - 8, 8, "/skipped") == 0) {
@@ -152,7 +153,8 @@ std::string job_toml(const config::PlannedJob& job) {
   for (const auto& assignment : job.axis_overrides)
     axes.emplace_back(assignment);
   node.set("axes", config::Node(std::move(axes)));
-  return "# Written by `sslx run`: what this job is within its experiment (reports group by it).\n" +
+  return "# Written by `sslx run`: what this job is within its experiment (reports group by "
+         "it).\n" +
          config::to_toml(node);
 }
 

@@ -169,9 +169,9 @@ std::vector<PlannedJob> plan_jobs(const std::vector<Variant>& variants,
       job.after = from.index;
       const std::string checkpoints = output + "/" + job_directory_name(from) + "/checkpoints";
       // Before the command line's overrides, so that a user can still point elsewhere.
-      job.overrides.insert(job.overrides.begin() + static_cast<std::ptrdiff_t>(
-                                                       variants[v].overrides.size()),
-                           "objective.init_from=" + to_toml_inline(Node(checkpoints)));
+      job.overrides.insert(
+          job.overrides.begin() + static_cast<std::ptrdiff_t>(variants[v].overrides.size()),
+          "objective.init_from=" + to_toml_inline(Node(checkpoints)));
     }
   }
   return jobs;

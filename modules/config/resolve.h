@@ -26,7 +26,7 @@ struct Resolved {
   Node config;                  // validated, defaults filled, interpolated
   DefaultsEntry defaults_tree;  // which file provided what
   std::vector<std::string> overrides;
-  std::vector<SweepAxis> sweep;  // axes of the file's [sweep] table (removed from `config`)
+  std::vector<SweepAxis> sweep;   // axes of the file's [sweep] table (removed from `config`)
   std::vector<Variant> variants;  // the file's [variants] (removed from `config`)
 };
 

@@ -187,8 +187,9 @@ std::vector<std::string> column_order(const std::vector<GroupSummary>& groups) {
     return name == "train/seconds" ? 100 : 50;
   };
   std::vector<std::string> order(names.begin(), names.end());
-  std::stable_sort(order.begin(), order.end(),
-                   [&rank](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  std::stable_sort(order.begin(), order.end(), [&rank](const std::string& a, const std::string& b) {
+    return rank(a) < rank(b);
+  });
   return order;
 }
 

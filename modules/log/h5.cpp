@@ -261,8 +261,8 @@ std::optional<double> read_number_attribute(hid_t location, const std::string& n
 
 void link_external(hid_t location, const std::string& name, const std::string& file,
                    const std::string& object) {
-  check_status(H5Lcreate_external(file.c_str(), object.c_str(), location, name.c_str(),
-                                  H5P_DEFAULT, H5P_DEFAULT),
+  check_status(H5Lcreate_external(file.c_str(), object.c_str(), location, name.c_str(), H5P_DEFAULT,
+                                  H5P_DEFAULT),
                "linking " + name + " to " + file);
 }
 

@@ -79,8 +79,8 @@ std::vector<std::string> report_statements(const std::vector<GroupSummary>& grou
   if (!parameters.empty()) lines.push_back("Parameters (all trained weights): " + parameters + ".");
   const std::string tokens = list("tokens", count);
   if (!tokens.empty()) {
-    lines.push_back("Training budget in input tokens (steps x batch x sequence length): " +
-                    tokens + ".");
+    lines.push_back("Training budget in input tokens (steps x batch x sequence length): " + tokens +
+                    ".");
   }
   // Downstream: the best group's accuracy against the majority class of the same test split.
   for (const std::string evaluator : {"probe", "finetune"}) {
@@ -101,8 +101,8 @@ std::vector<std::string> report_statements(const std::vector<GroupSummary>& grou
       lines.push_back("The best " + name + " (" + best->label + ", " + percent(value.mean) +
                       ") is above the majority-class baseline of " + percent(baseline) + ".");
     } else {
-      lines.push_back("No " + name + " beats the majority-class baseline of " +
-                      percent(baseline) + " (best: " + best->label + ", " + percent(value.mean) +
+      lines.push_back("No " + name + " beats the majority-class baseline of " + percent(baseline) +
+                      " (best: " + best->label + ", " + percent(value.mean) +
                       "): at this budget the representations carry no usable category signal.");
     }
   }
@@ -188,13 +188,13 @@ ReportResult write_report(const stdfs::path& experiment) {
   md += "## Comparison\n\n" + result.markdown_table + "\n";
   for (const auto& line : report_statements(groups))
     md += "- " + line + "\n";
-  md += "\nFiles: [table.tex](report/table.tex) (booktabs), [table.csv](report/table.csv), "
-        "[jobs.csv](report/jobs.csv), experiment.h5.\n";
+  md +=
+      "\nFiles: [table.tex](report/table.tex) (booktabs), [table.csv](report/table.csv), "
+      "[jobs.csv](report/jobs.csv), experiment.h5.\n";
   if (!plots.images.empty()) {
     md += "\n## Learning curves\n\n![learning curves](report/curves.png)\n";
-    if (std::any_of(plots.images.begin(), plots.images.end(), [](const stdfs::path& p) {
-          return p.filename() == "downstream.png";
-        })) {
+    if (std::any_of(plots.images.begin(), plots.images.end(),
+                    [](const stdfs::path& p) { return p.filename() == "downstream.png"; })) {
       md += "\n## Downstream accuracy\n\n![downstream accuracy](report/downstream.png)\n";
     }
   }

@@ -15,8 +15,10 @@ namespace {
 std::string gp_quoted(const stdfs::path& path) {
   std::string text = "'";
   for (const char c : path.string()) {
-    if (c == '\'') text += "''";  // gnuplot's escape inside single quotes
-    else text += c;
+    if (c == '\'')
+      text += "''";  // gnuplot's escape inside single quotes
+    else
+      text += c;
   }
   return text + "'";
 }
@@ -30,13 +32,17 @@ std::string number(double value) {
 std::string shell_quoted(const stdfs::path& path) {
   std::string text = "'";
   for (const char c : path.string()) {
-    if (c == '\'') text += "'\\''";
-    else text += c;
+    if (c == '\'')
+      text += "'\\''";
+    else
+      text += c;
   }
   return text + "'";
 }
 
-bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
+bool have_gnuplot() {
+  return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
 
 // The same plot commands rendered once as PNG and once as SVG.
 std::string both_terminals(const std::string& size, const stdfs::path& stem,
@@ -64,7 +70,8 @@ std::string curves_commands(const std::vector<GroupSummary>& groups, const std::
       const auto curve = mean_curve(seeds, tokens_per_step);
       if (curve.empty()) continue;
       const stdfs::path file = folder / ("curve_" + std::to_string(g) + "_" + split + ".dat");
-      std::string text = "# tokens mean lower upper (mean ± std over seeds): " + groups[g].label + "\n";
+      std::string text =
+          "# tokens mean lower upper (mean ± std over seeds): " + groups[g].label + "\n";
       for (const auto& point : curve) {
         text += number(point.tokens) + " " + number(point.mean) + " " +
                 number(point.mean - point.std) + " " + number(point.mean + point.std) + "\n";
@@ -78,7 +85,8 @@ std::string curves_commands(const std::vector<GroupSummary>& groups, const std::
                       gp_quoted(groups[g].label));
     }
     if (plots.empty()) {
-      commands += "set label 1 'no " + split + " loss logged' at graph 0.5,0.5 center\n"
+      commands += "set label 1 'no " + split +
+                  " loss logged' at graph 0.5,0.5 center\n"
                   "plot [0:1] [0:1] NaN notitle\nunset label 1\n";
     } else {
       std::string joined;
@@ -105,9 +113,8 @@ std::vector<CurvePoint> mean_curve(const std::vector<const MetricSeries*>& seeds
   for (const auto& [step, values] : by_step) {
     if (values.size() != seeds.size()) continue;
     const Statistic s = statistic(values);
-    curve.push_back({.tokens = static_cast<double>(step) * tokens_per_step,
-                     .mean = s.mean,
-                     .std = s.std});
+    curve.push_back(
+        {.tokens = static_cast<double>(step) * tokens_per_step, .mean = s.mean, .std = s.std});
   }
   return curve;
 }
@@ -129,8 +136,8 @@ PlotFiles write_plots(const std::vector<GroupSummary>& groups, const std::string
   files.images = {folder / "curves.png", folder / "curves.svg"};
 
   // Downstream accuracies: linear probe and fine-tune, with the majority-class baseline.
-  const std::vector<std::pair<std::string, std::string>> bars{
-      {"probe/accuracy", "linear probe"}, {"finetune/accuracy", "fine-tune"}};
+  const std::vector<std::pair<std::string, std::string>> bars{{"probe/accuracy", "linear probe"},
+                                                              {"finetune/accuracy", "fine-tune"}};
   std::vector<std::pair<std::string, std::string>> present;
   for (const auto& bar : bars) {
     for (const auto& group : groups) {

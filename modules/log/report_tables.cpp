@@ -13,7 +13,9 @@ std::string printf_string(const char* format, double value) {
   return buffer;
 }
 
-bool is_count(const std::string& name) { return name == "parameters" || name == "tokens"; }
+bool is_count(const std::string& name) {
+  return name == "parameters" || name == "tokens";
+}
 
 std::string format_count(double value) {
   if (std::abs(value) >= 1e9) return printf_string("%.2fG", value / 1e9);
@@ -55,7 +57,9 @@ std::string latex_escape(const std::string& text) {
   return out;
 }
 
-std::string full_precision(double value) { return printf_string("%.10g", value); }
+std::string full_precision(double value) {
+  return printf_string("%.10g", value);
+}
 
 }  // namespace
 
@@ -94,7 +98,8 @@ std::string format_statistic(const std::string& name, const Statistic& value,
                              const std::string& plus_minus) {
   if (value.n == 0) return "–";
   std::string text = format_number(name, value.mean, value.mean);
-  if (value.n > 1 && !is_count(name)) text += plus_minus + format_number(name, value.std, value.mean);
+  if (value.n > 1 && !is_count(name))
+    text += plus_minus + format_number(name, value.std, value.mean);
   return text;
 }
 
@@ -111,7 +116,8 @@ std::string markdown_table(const std::vector<GroupSummary>& groups,
     out += "| " + group.label + " | " + std::to_string(group.jobs.size()) + " |";
     for (const auto& column : columns) {
       const auto it = group.values.find(column);
-      out += " " + (it == group.values.end() ? std::string("–") : format_statistic(column, it->second)) +
+      out += " " +
+             (it == group.values.end() ? std::string("–") : format_statistic(column, it->second)) +
              " |";
     }
     out += "\n";

@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -60,8 +60,8 @@ void check_dependencies(const std::vector<PoolTask>& tasks) {
     state[index] = 1;
     for (const std::size_t dependency : tasks[index].after) {
       if (dependency >= tasks.size()) {
-        throw Error("task " + tasks[index].name + " depends on task " +
-                    std::to_string(dependency) + " of " + std::to_string(tasks.size()));
+        throw Error("task " + tasks[index].name + " depends on task " + std::to_string(dependency) +
+                    " of " + std::to_string(tasks.size()));
       }
       if (state[dependency] == 1) {
         throw Error("tasks " + tasks[index].name + " and " + tasks[dependency].name +
@@ -134,12 +134,18 @@ pid_t spawn(const PoolTask& task) {
 
 std::string to_string(TaskStatus status) {
   switch (status) {
-    case TaskStatus::kPending: return "pending";
-    case TaskStatus::kRunning: return "running";
-    case TaskStatus::kSucceeded: return "succeeded";
-    case TaskStatus::kFailed: return "failed";
-    case TaskStatus::kBlocked: return "blocked";
-    case TaskStatus::kInterrupted: return "interrupted";
+    case TaskStatus::kPending:
+      return "pending";
+    case TaskStatus::kRunning:
+      return "running";
+    case TaskStatus::kSucceeded:
+      return "succeeded";
+    case TaskStatus::kFailed:
+      return "failed";
+    case TaskStatus::kBlocked:
+      return "blocked";
+    case TaskStatus::kInterrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -209,9 +215,9 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
       notify(i, TaskStatus::kRunning);
     }
     if (running.empty()) {
-      const bool any_pending =
-          std::any_of(results.begin(), results.end(),
-                      [](const TaskResult& r) { return r.status == TaskStatus::kPending; });
+      const bool any_pending = std::any_of(results.begin(), results.end(), [](const TaskResult& r) {
+        return r.status == TaskStatus::kPending;
+      });
       if (!any_pending) break;
       continue;  // pending tasks just became ready or blocked
     }

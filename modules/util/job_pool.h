@@ -19,10 +19,10 @@ namespace sslx {
 
 struct PoolTask {
   std::string name;
-  std::vector<std::string> argv;          // argv[0] is the program (a path, not searched)
-  std::filesystem::path output;           // stdout and stderr go here (appended)
+  std::vector<std::string> argv;           // argv[0] is the program (a path, not searched)
+  std::filesystem::path output;            // stdout and stderr go here (appended)
   std::map<std::string, std::string> env;  // added to the pool's environment
-  std::vector<std::size_t> after;         // indices of tasks that must succeed first
+  std::vector<std::size_t> after;          // indices of tasks that must succeed first
 };
 
 enum class TaskStatus { kPending, kRunning, kSucceeded, kFailed, kBlocked, kInterrupted };
@@ -30,8 +30,8 @@ std::string to_string(TaskStatus status);
 
 struct TaskResult {
   TaskStatus status = TaskStatus::kPending;
-  int exit_code = 0;      // of a finished process; 128 + n when killed by signal n
-  double seconds = 0;     // wall time of the process
+  int exit_code = 0;       // of a finished process; 128 + n when killed by signal n
+  double seconds = 0;      // wall time of the process
   std::string blocked_by;  // for kBlocked: the failed task it depended on
 };
 

@@ -343,8 +343,9 @@ TEST_CASE("sslx eval on a job directory and on a checkpoint directory; exit code
   const auto by_job = test::run_sslx({"eval", job.string(), "--task", "heldout"}, dir.path());
   INFO(by_job.err);
   CHECK(by_job.exit_code == 0);
-  CHECK_THAT(by_job.out, Catch::Contains("heldout/loss") &&
-                             Catch::Contains("step-00000020 (best validation loss)"));  // the final one
+  CHECK_THAT(by_job.out,
+             Catch::Contains("heldout/loss") &&
+                 Catch::Contains("step-00000020 (best validation loss)"));  // the final one
   const auto by_checkpoint =
       test::run_sslx({"eval", (job / "checkpoints" / "step-00000020").string(), "--task",
                       "generate", "eval.generate.prompts=[\"\"]", "eval.generate.max_new_tokens=3"},

@@ -63,7 +63,8 @@ TEST_CASE("without variants the jobs are the sweep points, named as before") {
   CHECK(plan_jobs({}, {}, {}, "out").front().name == "base");
 }
 
-TEST_CASE("a stage waits for the same seed of its upstream variant and starts from its checkpoints") {
+TEST_CASE(
+    "a stage waits for the same seed of its upstream variant and starts from its checkpoints") {
   const auto variants = variants_of(R"(
 [variants.pretrain]
 objective.name = "clm"
@@ -92,9 +93,9 @@ objective.name = "reward_model"
 }
 
 TEST_CASE("unknown stages, cycles and malformed variants are config errors naming the key") {
-  CHECK_THROWS_WITH(variants_of("[variants.sft]\ninit_from = \"pretrian\"\n[variants.pretrain]\n"),
-                    Catch::Contains("variants.sft.init_from") &&
-                        Catch::Contains("did you mean 'pretrain'"));
+  CHECK_THROWS_WITH(
+      variants_of("[variants.sft]\ninit_from = \"pretrian\"\n[variants.pretrain]\n"),
+      Catch::Contains("variants.sft.init_from") && Catch::Contains("did you mean 'pretrain'"));
   CHECK_THROWS_WITH(
       variants_of("[variants.a]\ninit_from = \"b\"\n[variants.b]\ninit_from = \"a\"\n"),
       Catch::Contains("cycle"));

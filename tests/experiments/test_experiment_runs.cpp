@@ -20,7 +20,8 @@ std::string cache_override() {
 
 test::CommandResult run_experiment(const std::string& name, const stdfs::path& out,
                                    std::vector<std::string> extra = {}) {
-  std::vector<std::string> arguments{"run", "experiments/" + name + ".toml", "--out", out.string(),
+  std::vector<std::string> arguments{"run",         "experiments/" + name + ".toml",
+                                     "--out",       out.string(),
                                      "budget=tiny", cache_override()};
   arguments.insert(arguments.end(), extra.begin(), extra.end());
   // From the source root: sft_then_reward's JSONL paths are relative to it.
@@ -73,8 +74,9 @@ TEST_CASE("experiment sft_then_reward runs its stages in order, each from the pr
   REQUIRE(result.exit_code == 0);
   check_finished(out.path(), 9, 3);
   // Each stage loaded its upstream job's checkpoint of the same seed.
-  CHECK_THAT(read(out / "sft,seed=2/output.log"),
-             Catch::Contains("init_from: loaded " + (out / "pretrain,seed=2/checkpoints").string()));
+  CHECK_THAT(
+      read(out / "sft,seed=2/output.log"),
+      Catch::Contains("init_from: loaded " + (out / "pretrain,seed=2/checkpoints").string()));
   CHECK_THAT(read(out / "reward,seed=3/output.log"),
              Catch::Contains("init_from: loaded " + (out / "sft,seed=3/checkpoints").string()));
 }

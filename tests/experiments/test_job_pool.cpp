@@ -63,10 +63,10 @@ TEST_CASE("a failing task is reported with its exit code and blocks only what de
   tasks[2].after = {0};
   tasks[3].after = {1};
   std::vector<std::pair<std::size_t, TaskStatus>> events;
-  const auto results = run_pool(
-      tasks, {.max_parallel = 2, .on_event = [&](const PoolEvent& event, const auto&) {
-                events.emplace_back(event.task, event.status);
-              }});
+  const auto results =
+      run_pool(tasks, {.max_parallel = 2, .on_event = [&](const PoolEvent& event, const auto&) {
+                         events.emplace_back(event.task, event.status);
+                       }});
   CHECK(results[0].status == TaskStatus::kFailed);
   CHECK(results[0].exit_code == 3);
   CHECK(results[1].status == TaskStatus::kSucceeded);
@@ -90,10 +90,14 @@ TEST_CASE("dependencies run in order: a task starts only after the task it depen
   std::vector<PoolTask> tasks{
       {.name = "second",
        .argv = {"/bin/sh", "-c", "test -f '" + (dir / "first_done").string() + "'"},
-       .output = dir / "second.log", .env = {}, .after = {1}},
+       .output = dir / "second.log",
+       .env = {},
+       .after = {1}},
       {.name = "first",
        .argv = {"/bin/sh", "-c", "sleep 0.2; touch '" + (dir / "first_done").string() + "'"},
-       .output = dir / "first.log", .env = {}, .after = {}},
+       .output = dir / "first.log",
+       .env = {},
+       .after = {}},
   };
   const auto results = run_pool(tasks, {.max_parallel = 2, .on_event = {}});
   CHECK(results[0].status == TaskStatus::kSucceeded);
@@ -104,7 +108,8 @@ TEST_CASE("the pool passes its environment plus the task's variables") {
   test::TempDir dir;
   std::vector<PoolTask> tasks{{.name = "env",
                                .argv = {"/bin/sh", "-c", "echo \"$SSLX_THREADS\""},
-                               .output = dir / "env.log", .env = {{"SSLX_THREADS", "3"}},
+                               .output = dir / "env.log",
+                               .env = {{"SSLX_THREADS", "3"}},
                                .after = {}}};
   run_pool(tasks, {.max_parallel = 1, .on_event = {}});
   std::ifstream in(dir / "env.log");

@@ -36,8 +36,8 @@ void record_job(const stdfs::path& experiment, std::size_t index, const std::str
   const std::string name = variant + ",seed=" + std::to_string(seed);
   const stdfs::path dir = experiment / name;
   test::write_file(dir / "job.toml", "index = " + std::to_string(index) + "\nname = \"" + name +
-                                         "\"\nvariant = \"" + variant + "\"\ngroup = \"" +
-                                         variant + "\"\nseed = " + std::to_string(seed) + "\n");
+                                         "\"\nvariant = \"" + variant + "\"\ngroup = \"" + variant +
+                                         "\"\nseed = " + std::to_string(seed) + "\n");
   {
     auto log = log::RunLogWriter::create(dir / "log.h5", kConfig);
     for (std::size_t i = 0; i < val_losses.size(); ++i) {
@@ -149,8 +149,9 @@ TEST_CASE("the report says so when no probe beats the majority class") {
   const auto lines = log::report_statements(log::summarize_groups(groups_jobs));
   bool honest = false;
   for (const auto& line : lines)
-    honest = honest || line.find("No linear probe beats the majority-class baseline of 30.0% "
-                                 "(best: gpt, 28.0%)") != std::string::npos;
+    honest = honest || line.find(
+                           "No linear probe beats the majority-class baseline of 30.0% "
+                           "(best: gpt, 28.0%)") != std::string::npos;
   CHECK(honest);
 }
 
@@ -171,12 +172,12 @@ TEST_CASE("the report draws PNG and SVG plots with gnuplot") {
     return;
   }
   test::TempDir experiment;
-  record_job(experiment.path(), 0, "bert", 1, {3.0, 2.0},
-             {{"probe/accuracy", 0.5}, {"finetune/accuracy", 0.6},
-              {"probe/majority_accuracy", 0.3}});
-  record_job(experiment.path(), 1, "bert", 2, {3.1, 2.1},
-             {{"probe/accuracy", 0.4}, {"finetune/accuracy", 0.7},
-              {"probe/majority_accuracy", 0.3}});
+  record_job(
+      experiment.path(), 0, "bert", 1, {3.0, 2.0},
+      {{"probe/accuracy", 0.5}, {"finetune/accuracy", 0.6}, {"probe/majority_accuracy", 0.3}});
+  record_job(
+      experiment.path(), 1, "bert", 2, {3.1, 2.1},
+      {{"probe/accuracy", 0.4}, {"finetune/accuracy", 0.7}, {"probe/majority_accuracy", 0.3}});
   log::write_report(experiment.path());
   for (const std::string name : {"curves", "downstream"}) {
     std::ifstream png(experiment / "report" / (name + ".png"), std::ios::binary);
@@ -187,4 +188,31 @@ TEST_CASE("the report draws PNG and SVG plots with gnuplot") {
     const std::string text((std::istreambuf_iterator<char>(svg)), {});
     CHECK_THAT(text, Catch::Contains("<svg"));
   }
+}
+
+TEST_CASE(
+    "sslx compare puts the groups of several experiments in one table, sslx status lists jobs") {
+  test::TempDir root;
+  record_job(root / "first", 0, "bert", 1, {3.0}, {{"probe/accuracy", 0.40}});
+  record_job(root / "first", 1, "bert", 2, {3.0}, {{"probe/accuracy", 0.60}});
+  record_job(root / "second", 0, "gpt", 1, {3.0}, {{"probe/accuracy", 0.30}});
+  record_job(root / "second", 1, "gpt", 2, {9.0}, {}, false);
+  auto result = test::run_sslx({"compare", (root / "first").string(), (root / "second").string(),
+                                "--out", (root / "both").string()});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("| first/bert | 2 |") && Catch::Contains("50.0 ± 14.1") &&
+                             Catch::Contains("| second/gpt | 1 |") && Catch::Contains("30.0"));
+  const auto rows = read_csv(root / "both.csv");
+  CHECK(cell(rows.at("first/bert"), "probe/accuracy_mean") == Approx(0.5));
+  CHECK(cell(rows.at("first/bert"), "probe/accuracy_std") == Approx(std::sqrt(0.02)));
+  CHECK(stdfs::is_regular_file(root / "both.tex"));
+
+  result = test::run_sslx({"status", (root / "second").string()});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("gpt,seed=1") && Catch::Contains("gpt,seed=2") &&
+                             Catch::Contains("failed") &&
+                             Catch::Contains("2 jobs: 1 done, 1 failed"));
+  result = test::run_sslx({"compare", (root / "nothing").string()});
+  CHECK(result.exit_code != 0);
 }
