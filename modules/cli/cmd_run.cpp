@@ -69,13 +69,6 @@ void dry_run(const RunArguments& arguments) {
   }
 }
 
-std::string format_seconds(double seconds) {
-  const auto total = static_cast<long>(seconds + 0.5);
-  if (total < 60) return std::to_string(total) + "s";
-  if (total < 3600) return std::to_string(total / 60) + "m" + std::to_string(total % 60) + "s";
-  return std::to_string(total / 3600) + "h" + std::to_string(total % 3600 / 60) + "m";
-}
-
 // The command line of a child process that runs job `index` of the same experiment.
 std::vector<std::string> child_command(const RunArguments& arguments, const stdfs::path& output,
                                        std::size_t index) {
@@ -183,13 +176,13 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
         std::string line = "[" + std::to_string(finished) + "/" + std::to_string(total) + "] " +
                            to_string(result.status) + "  " + job.name;
         if (result.status == TaskStatus::kSucceeded || result.status == TaskStatus::kFailed) {
-          line += " in " + format_seconds(result.seconds);
+          line += " in " + format_duration(result.seconds);
         }
         const std::size_t remaining = total - finished;
         if (timed > 0 && remaining > 0) {
           const double eta = finished_seconds / static_cast<double>(timed) *
                              static_cast<double>(remaining) / static_cast<double>(parallel);
-          line += "  ETA " + format_seconds(eta);
+          line += "  ETA " + format_duration(eta);
         }
         if (result.status == TaskStatus::kFailed) {
           console::error(line + " (exit " + std::to_string(result.exit_code) +
@@ -221,7 +214,7 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
     }
   }
   console::info(experiment.name + ": " + std::to_string(done) + " of " + std::to_string(total) +
-                " jobs done in " + format_seconds(elapsed));
+                " jobs done in " + format_duration(elapsed));
   if (interrupted) {
     console::info("interrupted; run the same command to resume");
     throw Interrupted();

@@ -17,6 +17,7 @@
 #include "train/signals.h"
 #include "util/console.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace sslx::train {
 namespace {
@@ -25,17 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string format_duration(double seconds) {
-  const auto total = static_cast<long long>(seconds);
-  char buffer[32];
-  if (total >= 3600) {
-    std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", total / 3600, (total / 60) % 60);
-  } else {
-    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", total / 60, total % 60);
-  }
-  return buffer;
 }
 
 // Training metrics summed since the last log row.

@@ -1,6 +1,7 @@
 #include "util/strings.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 
 namespace sslx {
@@ -91,6 +92,17 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
+}
+
+std::string format_duration(double seconds) {
+  const auto total = static_cast<long long>(seconds);
+  char buffer[32];
+  if (total >= 3600) {
+    std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", total / 3600, (total / 60) % 60);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", total / 60, total % 60);
+  }
+  return buffer;
 }
 
 }  // namespace sslx

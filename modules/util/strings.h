@@ -27,4 +27,7 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 // Quote a string for messages: 'text'.
 std::string in_quotes(std::string_view text);
 
+// A duration for progress lines and ETAs: "4m07s", or "1h05m" from an hour on.
+std::string format_duration(double seconds);
+
 }  // namespace sslx
