@@ -1,4 +1,4 @@
-// The Architecture interface (DESIGN.md): one forward over named inputs returning named outputs,
+// The Architecture interface (docs/architecture.md): one forward over named inputs returning named outputs,
 // its kind, parameter count and FLOPs per token. Implemented by Encoder (BERT-like), Decoder
 // (GPT-like) and EncoderDecoder (T5-like); heads (architectures/heads.h) attach to any of them.
 //

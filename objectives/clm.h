@@ -5,7 +5,7 @@
 // t + 1 at position t). Loss: the summed NLL of every valid label, returned with the label
 // count. With document_mask, attention stays inside each document (segment ids), positions
 // restart per document, and the label that would predict the next document's first token from
-// the EOS is ignored (REFERENCE.md §1: no leakage across packed documents).
+// the EOS is ignored (no leakage across packed documents).
 #pragma once
 
 #include "data/packing.h"

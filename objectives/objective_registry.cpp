@@ -4,6 +4,8 @@
 
 #include "config/config_error.h"
 #include "objectives/clm.h"
+#include "objectives/dpo.h"
+#include "objectives/group_policy.h"
 #include "objectives/mlm.h"
 #include "objectives/prefix_lm.h"
 #include "objectives/reward_model.h"
@@ -26,6 +28,8 @@ void register_builtin_objectives() {
   register_mlm();
   register_prefix_lm();
   register_span_corruption();
+  register_dpo();
+  register_group_policy_objectives();
 }
 
 void require_architecture(const std::string& objective, const config::Node& model,

@@ -1,5 +1,5 @@
 // Reward model for RLHF: a backbone and a ScalarHead read at the last non-padding token of each
-// sequence, trained on preference pairs (REFERENCE.md §1).
+// sequence, trained on preference pairs (Bradley-Terry, as InstructGPT).
 //
 // Data (the objective's own JSONL files, not [data]): {"prompt","chosen","rejected"} or
 // {"chosen","rejected"}, with an optional numeric "margin" per pair. A sequence is the prompt's

@@ -1,5 +1,5 @@
 // Trains and uses a SentencePiece model in a process that has LibTorch (and its protobuf)
-// loaded: the case that segfaults when SentencePiece is linked directly (REFERENCE.md §2).
+// loaded: the case that segfaults when SentencePiece is linked directly.
 #include <dlfcn.h>
 
 #include <filesystem>

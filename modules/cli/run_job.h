@@ -1,4 +1,4 @@
-// Running one job of an experiment in its directory (contract in DESIGN.md "Runs on disk"):
+// Running one job of an experiment in its directory (a contract, docs/training.md):
 //   <dir>/config.toml (the resolved config), overrides.txt, defaults_tree.txt, log.h5,
 //   checkpoints/. Re-running resumes: a completed job is skipped, an interrupted one continues
 //   from its latest checkpoint; a changed config in an existing directory is an error that says

@@ -1,7 +1,7 @@
 // Packing: documents concatenated with EOS after each one, cut into fixed-length blocks (the last
 // partial block is dropped). Each block carries segment ids (which document of the block a token
 // belongs to; its EOS belongs to it) and position ids restarting at every document start, so a
-// model can keep attention inside documents and positions per document (DESIGN.md). A document
+// model can keep attention inside documents and positions per document (docs/data.md). A document
 // continued from the previous block restarts at position 0 too: the block cannot attend to its
 // earlier part, and positions then stay below the block length (a document longer than the
 // model's max_positions would otherwise index past the position table).

@@ -1,7 +1,7 @@
 // The C interface of the SentencePiece bridge library (libsslx_sentencepiece_bridge.so).
 //
 // Debian's libsentencepiece embeds its own protobuf; linked into a process that also has
-// LibTorch's protobuf, the program crashes in static initialisers before main (REFERENCE.md §2).
+// LibTorch's protobuf, the program crashes in static initialisers before main.
 // So SentencePiece lives alone in this bridge, which sslx dlopens with RTLD_DEEPBIND: the bridge
 // binds to its own protobuf, the rest of the process to LibTorch's. Only C types cross.
 #pragma once

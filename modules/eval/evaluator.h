@@ -1,4 +1,4 @@
-// Evaluators (DESIGN.md): components that run on a checkpoint of a job and return named metrics.
+// Evaluators (docs/evaluation.md): components that run on a checkpoint of a job and return named metrics.
 // They are registered by name with a config schema, like every other component, so plugins can
 // add their own; their options live under [eval.<name>] and the [eval] section says which ones
 // run after training and on which checkpoint (docs/evaluation.md).

@@ -10,48 +10,24 @@
 #include "nn/state_io.h"
 #include "objectives/language_model.h"
 #include "util/error.h"
-#include "util/rng.h"
 #include "util/strings.h"
 
 namespace sslx::eval {
-namespace {
 
-std::vector<float> last_logits(const at::Tensor& logits) {
-  // logits (1, T, V) -> (V) of the last position
-  const at::Tensor last = logits[0][logits.size(1) - 1].to(at::kFloat).contiguous();
-  return {last.data_ptr<float>(), last.data_ptr<float>() + last.numel()};
-}
-
-}  // namespace
-
-std::vector<data::TokenId> generate(objectives::LanguageModelImpl& model,
-                                    const std::vector<data::TokenId>& prompt,
-                                    const GenerationOptions& options, std::uint64_t seed,
-                                    const std::string& stream) {
-  TORCH_CHECK(!prompt.empty(), "generate: the prompt needs at least one token");
+std::vector<std::vector<data::TokenId>> generate(
+    objectives::LanguageModelImpl& model, const std::vector<std::vector<data::TokenId>>& prompts,
+    const rollout::RolloutOptions& options, std::uint64_t seed,
+    const std::vector<std::string>& streams) {
   TORCH_CHECK(model.backbone->kind() == arch::ArchitectureKind::decoder,
               "generate: needs a decoder, got ", arch::kind_name(model.backbone->kind()));
-  const at::NoGradGuard no_grad;
-  RngStream rng(seed, stream);
-  nn::KvCache cache;
-  std::vector<std::int64_t> ids(prompt.begin(), prompt.end());
-  std::vector<float> logits = last_logits(
-      model.logits({.token_ids = at::tensor(ids, at::kLong).reshape({1, -1}), .cache = &cache}));
-  std::vector<data::TokenId> generated;
-  auto length = static_cast<std::int64_t>(prompt.size());
-  while (static_cast<std::int64_t>(generated.size()) < options.max_new_tokens &&
-         (options.max_positions == 0 || length < options.max_positions)) {
-    const auto next = static_cast<data::TokenId>(
-        sample_index(sampling_distribution(logits, options.sampling), rng.uniform01()));
-    if (options.stop && next == *options.stop) break;
-    generated.push_back(next);
-    ++length;
-    if (static_cast<std::int64_t>(generated.size()) == options.max_new_tokens) break;
-    logits = last_logits(
-        model.logits({.token_ids = at::full({1, 1}, static_cast<std::int64_t>(next), at::kLong),
-                      .cache = &cache}));
-  }
-  return generated;
+  const auto policy = [&model](const arch::ArchitectureInputs& inputs) {
+    return model.logits(inputs);
+  };
+  const rollout::Rollout samples = rollout::generate(policy, prompts, options, seed, streams);
+  std::vector<std::vector<data::TokenId>> continuations;
+  for (std::int64_t row = 0; row < samples.batch(); ++row)
+    continuations.push_back(rollout::response_text_tokens(samples, row));
+  return continuations;
 }
 
 namespace {
@@ -105,8 +81,9 @@ class GenerateEvaluator : public Evaluator {
     objectives::LanguageModel model(root.at_path("model"), tokenizer.vocab_size());
     objectives::load_pretrained(*model, context.checkpoint());
     model->eval();
-    GenerationOptions options = generation_;
-    options.stop = tokenizer.specials().eos;
+    rollout::RolloutOptions options = generation_;
+    options.eos = tokenizer.specials().eos;
+    options.pad = tokenizer.specials().pad.value_or(tokenizer.specials().require_eos());
     options.max_positions = root.get_int("model.max_positions");
 
     std::vector<std::string> prompts = prompts_;
@@ -117,18 +94,25 @@ class GenerateEvaluator : public Evaluator {
         if (!prompt.empty()) prompts.push_back(prompt);
       }
     }
-    double new_tokens = 0;
+    std::vector<std::vector<data::TokenId>> prompt_ids;
+    std::vector<std::string> streams;
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       std::vector<data::TokenId> ids = tokenizer.encode(prompts[i]);
       // An empty prompt starts after an end of document, as every packed document does.
       if (ids.empty()) ids.push_back(tokenizer.specials().require_eos());
-      const auto continuation =
-          generate(*model, ids, options, seed_, "generate/" + std::to_string(i));
-      new_tokens += static_cast<double>(continuation.size());
-      results.texts["generate/prompt_" + std::to_string(i)] = prompts[i];
-      std::vector<data::TokenId> text = ids;
-      text.insert(text.end(), continuation.begin(), continuation.end());
-      results.texts["generate/sample_" + std::to_string(i)] = tokenizer.decode(text);
+      prompt_ids.push_back(std::move(ids));
+      streams.push_back("generate/" + std::to_string(i));
+    }
+    double new_tokens = 0;
+    if (!prompts.empty()) {
+      const auto continuations = generate(*model, prompt_ids, options, seed_, streams);
+      for (std::size_t i = 0; i < prompts.size(); ++i) {
+        new_tokens += static_cast<double>(continuations[i].size());
+        results.texts["generate/prompt_" + std::to_string(i)] = prompts[i];
+        std::vector<data::TokenId> text = prompt_ids[i];
+        text.insert(text.end(), continuations[i].begin(), continuations[i].end());
+        results.texts["generate/sample_" + std::to_string(i)] = tokenizer.decode(text);
+      }
     }
     results.scalars["generate/samples"] = static_cast<double>(prompts.size());
     if (!prompts.empty())
@@ -141,7 +125,7 @@ class GenerateEvaluator : public Evaluator {
   std::int64_t n_prompts_;
   std::int64_t prompt_words_;
   std::uint64_t seed_;
-  GenerationOptions generation_;
+  rollout::RolloutOptions generation_;
 };
 
 }  // namespace

@@ -1,15 +1,14 @@
-// Sampling continuations from a decoder language model through its KV cache: the prompt in one
-// forward pass, then one token per step, each drawn from sampling_distribution() (temperature,
-// top-k, top-p) with a random stream of its own, so a sample depends only on (seed, stream).
+// Sampling continuations from a decoder language model through the rollout engine (batched, KV
+// cache): every prompt of a call in one batch, each row drawing from a random stream of its own,
+// so a sample depends only on (seed, stream) and not on the other prompts of the batch.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "data/tokenizer.h"
-#include "eval/sampling.h"
+#include "rollout/rollout.h"
 
 namespace sslx::objectives {
 class LanguageModelImpl;
@@ -17,17 +16,11 @@ class LanguageModelImpl;
 
 namespace sslx::eval {
 
-struct GenerationOptions {
-  std::int64_t max_new_tokens = 40;
-  SamplingOptions sampling;
-  std::optional<data::TokenId> stop;  // generation ends after this token (EOS), not included
-  std::int64_t max_positions = 0;     // prompt + continuation at most; 0: no limit
-};
-
-// prompt: at least one token. Returns the new tokens only.
-std::vector<data::TokenId> generate(objectives::LanguageModelImpl& model,
-                                    const std::vector<data::TokenId>& prompt,
-                                    const GenerationOptions& options, std::uint64_t seed,
-                                    const std::string& stream);
+// prompts: each at least one token; streams: one name per prompt. Returns the new tokens of each
+// prompt, without the EOS that ended it (options.eos).
+std::vector<std::vector<data::TokenId>> generate(
+    objectives::LanguageModelImpl& model, const std::vector<std::vector<data::TokenId>>& prompts,
+    const rollout::RolloutOptions& options, std::uint64_t seed,
+    const std::vector<std::string>& streams);
 
 }  // namespace sslx::eval

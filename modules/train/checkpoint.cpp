@@ -42,6 +42,12 @@ stdfs::path save_checkpoint(const stdfs::path& directory, const torch::nn::Modul
     std::lock_guard<std::mutex> lock(generator.mutex());
     torch::save(generator.get_state(), (temporary / "torch_rng.pt").string());
   }
+  if (!state.tensors.empty()) {
+    torch::serialize::OutputArchive archive;
+    for (const auto& [name, tensor] : state.tensors)
+      archive.write(name, tensor);
+    archive.save_to((temporary / "objective.pt").string());
+  }
   fs::write_text_atomic(temporary / "trainer_state.toml", state.to_toml());
   stdfs::remove_all(final_path);  // a checkpoint of the same step from a run that crashed after it
   stdfs::rename(temporary, final_path);
@@ -78,6 +84,15 @@ TrainerState load_checkpoint(const stdfs::path& checkpoint, torch::nn::Module& m
   TrainerState state = TrainerState::from_toml(fs::read_text(state_file), state_file.string());
   nn::load_state(model, checkpoint / "model.pt");
   torch::load(optimizer, (checkpoint / "optimizer.pt").string());
+  if (stdfs::is_regular_file(checkpoint / "objective.pt")) {
+    torch::serialize::InputArchive archive;
+    archive.load_from((checkpoint / "objective.pt").string());
+    for (const auto& name : archive.keys()) {
+      at::Tensor tensor;
+      archive.read(name, tensor);
+      state.tensors[name] = tensor;
+    }
+  }
   at::Tensor generator_state;
   torch::load(generator_state, (checkpoint / "torch_rng.pt").string());
   auto generator = at::detail::getDefaultCPUGenerator();

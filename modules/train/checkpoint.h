@@ -1,5 +1,6 @@
 // Checkpoints of a run: <dir>/step-<N>/ with model.pt (state by registered names, loaded
-// strictly), optimizer.pt and trainer_state.toml. A checkpoint is written into a temporary
+// strictly), optimizer.pt, trainer_state.toml and, when the objective keeps tensors of its own
+// (TrainerState::tensors), objective.pt. A checkpoint is written into a temporary
 // directory and renamed into place, and <dir>/latest (a one-line file, itself replaced
 // atomically) names the newest complete one, so a crash never leaves a half checkpoint as
 // "latest". Older checkpoints beyond `keep_last` are removed, except those listed in `keep`.

@@ -1,9 +1,10 @@
-// The Objective interface: what the trainer knows about a training objective (DESIGN.md).
+// The Objective interface: what the trainer knows about a training objective.
 //
 // An objective owns the model it trains (a backbone with heads, and any extra models such as a
 // frozen reference), turns data into micro-batches deterministically, and returns its loss as
 // (loss_sum, n_targets): the trainer divides once by the targets of the whole optimizer step,
-// so gradient accumulation never changes the update (REFERENCE.md §1, loss normalisation).
+// so gradient accumulation never changes the update (the summed loss of a step is divided by
+// the number of valid targets of the whole step, not by the number of micro-batches).
 // Objectives whose step is not "one loss on one batch" (PPO, DPO, GRPO) override train_step().
 #pragma once
 
@@ -52,6 +53,7 @@ struct StepReport {
   std::int64_t n_targets = 0;
   std::int64_t n_tokens = 0;
   Metrics metrics;
+  double grad_norm = 0;  // of the update (before clipping), as the trainer logs it
   bool skipped = false;  // a non-finite loss or gradient: no update was made
 };
 
@@ -75,7 +77,8 @@ class Objective {
   virtual bool eval_batch(data::Split split, std::int64_t index, Batch& batch) = 0;
   virtual LossTerms loss(const Batch& batch) = 0;
 
-  // Sampler positions and random-stream states, saved in checkpoints.
+  // Sampler positions, random-stream states and tensors (state.tensors, e.g. cached reference
+  // log-probabilities), saved in checkpoints.
   virtual void save_state(TrainerState& state) const = 0;
   virtual void load_state(const TrainerState& state) = 0;
 

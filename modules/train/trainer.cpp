@@ -64,7 +64,7 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
     throw Error("the training budget is unlimited",
                 "set trainer.max_steps, trainer.max_tokens or trainer.max_seconds");
   }
-  // LibTorch starts with one intra-op thread here (REFERENCE.md §2): set it explicitly.
+  // LibTorch starts with one intra-op thread on Debian's build: set it explicitly.
   at::set_num_threads(static_cast<int>(resolve_threads(options.threads)));
   const auto groups = split_for_weight_decay(objective.model(), optimizer_options);
   optimizer_ = make_adamw(groups, optimizer_options);
@@ -199,7 +199,7 @@ RunOutcome Trainer::run() {
       StepResult result;
       if (objective_.overrides_step()) {
         const StepReport report = objective_.train_step(*optimizer_);
-        result = {report.loss,    0.0,           report.n_targets, report.n_tokens,
+        result = {report.loss,    report.grad_norm, report.n_targets, report.n_tokens,
                   report.metrics, report.skipped};
       } else {
         result = standard_step();

@@ -3,6 +3,8 @@
 // Stored as TOML (trainer_state.toml) so a person can read it.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -23,6 +25,9 @@ struct TrainerState {
   double best_metric = 0;  // for keep-best and early stopping
   bool has_best = false;
   std::int64_t evaluations_without_improvement = 0;
+  // An objective's tensors (cached reference log-probabilities, ...): objective.pt in a
+  // checkpoint, not part of the TOML.
+  std::map<std::string, at::Tensor> tensors;
 
   std::string to_toml() const;
   static TrainerState from_toml(const std::string& text, const std::string& source);

@@ -1,14 +1,28 @@
-// The sampling filters (temperature, top-k, top-p) against hand-computed distributions.
+// The sampling filters (temperature, top-k, top-p) against hand-computed distributions, one row
+// at a time and as a batch.
 #include "nn/torch_catch.h"
 
 #include <cmath>
 
-#include "eval/sampling.h"
+#include "rollout/sampling.h"
 #include "util/rng.h"
 
-using namespace sslx::eval;
+using namespace sslx::rollout;
 
 namespace {
+
+// The distribution of one row of logits, through the batched function.
+std::vector<double> sampling_distribution(const std::vector<float>& logits,
+                                          const SamplingOptions& options) {
+  const at::Tensor row = torch::tensor(logits, torch::kFloat).reshape({1, -1});
+  const at::Tensor p = sampling_probabilities(row, options)[0].contiguous();
+  return {p.data_ptr<double>(), p.data_ptr<double>() + p.numel()};
+}
+
+std::int64_t sample_index(const std::vector<double>& probabilities, double u) {
+  const at::Tensor p = torch::tensor(probabilities, torch::kDouble).reshape({1, -1});
+  return sample_indices(p, torch::tensor({u}, torch::kDouble))[0].item<std::int64_t>();
+}
 
 // softmax of logits 2, 1, 0, -1
 const std::vector<float> kLogits{2, 1, 0, -1};
@@ -86,4 +100,29 @@ TEST_CASE("sampling: options out of range are refused") {
   CHECK_THROWS(sampling_distribution(kLogits, {.temperature = -1}));
   CHECK_THROWS(sampling_distribution(kLogits, {.top_p = 0}));
   CHECK_THROWS(sampling_distribution({}, {}));
+}
+
+TEST_CASE("sampling: a batch is its rows, each filtered on its own") {
+  // Row 0 as above; row 1 the reverse order, so its kept tokens are 3 and 2.
+  const at::Tensor logits =
+      torch::tensor({2.f, 1.f, 0.f, -1.f, -1.f, 0.f, 1.f, 2.f}).reshape({2, 4});
+  const at::Tensor p = sampling_probabilities(logits, {.top_k = 2});
+  const double top2 = 1 / (1 + std::exp(-1.0));
+  CHECK(p[0][0].item<double>() == Approx(top2).margin(1e-12));
+  CHECK(p[1][3].item<double>() == Approx(top2).margin(1e-12));
+  CHECK(p[1][2].item<double>() == Approx(1 - top2).margin(1e-12));
+  CHECK(p[1][0].item<double>() == 0);
+  const at::Tensor drawn = sample_indices(p, torch::tensor({0.9, 0.1}, torch::kDouble));
+  CHECK(drawn[0].item<std::int64_t>() == 1);
+  CHECK(drawn[1].item<std::int64_t>() == 2);  // cumulative over ids: 0, 0, 0.269, 1
+}
+
+TEST_CASE("sampling: policy log-probabilities apply the temperature before the log-softmax") {
+  const at::Tensor logits = torch::tensor(kLogits).reshape({1, 4});
+  const at::Tensor log_p = policy_log_probs(logits, 2.0);
+  for (int i = 0; i < 4; ++i)
+    CHECK(log_p[0][i].item<double>() == Approx(std::log(softmax(i, 2))).margin(1e-6));
+  // Greedy decoding has no density of its own: temperature 0 reads as 1.
+  CHECK(policy_log_probs(logits, 0.0)[0][0].item<double>() ==
+        Approx(std::log(softmax(0))).margin(1e-6));
 }

@@ -1,0 +1,91 @@
+#include "objectives/reward.h"
+
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+#include <filesystem>
+
+#include "config/toml_io.h"
+#include "nn/state_io.h"
+#include "objectives/language_model.h"
+#include "objectives/reward_model.h"
+#include "util/console.h"
+#include "util/error.h"
+
+namespace sslx::objectives {
+
+RewardRegistry& reward_registry() {
+  // Configured inside an objective ([objective.reward]), not at the root.
+  static RewardRegistry registry("reward", "reward of a sampled response (policy optimisation)", "",
+                                 "reward_model");
+  return registry;
+}
+
+namespace {
+
+namespace stdfs = std::filesystem;
+
+// The scalar of a trained reward model, read at the last token of prompt + response.
+class RewardModelReward : public Reward {
+ public:
+  RewardModelReward(const config::Node& options, const RewardContext& context) {
+    const stdfs::path given = options.get_string("checkpoint");
+    const stdfs::path checkpoint = resolve_checkpoint(given);
+    const stdfs::path weights = checkpoint / "model.pt";
+    // <run>/checkpoints/step-N/model.pt: the run's resolved config names its [model].
+    const stdfs::path config_file = checkpoint.parent_path().parent_path() / "config.toml";
+    if (!stdfs::is_regular_file(weights) || !stdfs::is_regular_file(config_file)) {
+      throw Error("objective.reward.checkpoint: " + given.string() +
+                      " is not a checkpoint of a reward_model run (no " + weights.string() +
+                      " with " + config_file.string() + ")",
+                  "name a reward_model run folder, its checkpoints/ folder or one checkpoint");
+    }
+    const config::Node run_config = config::load_toml_file(config_file);
+    if (run_config.get_string("objective.name") != "reward_model") {
+      throw Error("objective.reward.checkpoint: " + config_file.string() + " trained objective " +
+                      run_config.get_string("objective.name") + ", not reward_model",
+                  "name the checkpoint of a reward_model run");
+    }
+    const auto state = nn::load_state_dict(weights);
+    const auto embedding = state.find("backbone.embeddings.tokens.weight");
+    if (embedding != state.end() && embedding->second.size(0) != context.tokenizer.vocab_size()) {
+      throw Error("objective.reward.checkpoint: the reward model has a vocabulary of " +
+                      std::to_string(embedding->second.size(0)) +
+                      " tokens, the policy's tokenizer " +
+                      std::to_string(context.tokenizer.vocab_size()),
+                  "train the reward model with the policy's tokenizer");
+    }
+    model_ = RewardModel(run_config.at_path("model"), context.tokenizer.vocab_size());
+    nn::load_state(*model_, weights);
+    model_->eval();
+    for (auto& parameter : model_->parameters())
+      parameter.requires_grad_(false);
+    console::info("reward: reward model " + weights.string());
+  }
+
+  at::Tensor score(const RewardQuery& query) override {
+    const torch::NoGradGuard no_grad;
+    const rollout::PackedSequences packed = rollout::right_padded(query.rollout);
+    return model_->forward(packed.token_ids, packed.valid).to(at::kFloat);
+  }
+
+ private:
+  RewardModel model_{nullptr};
+};
+
+}  // namespace
+
+void register_builtin_rewards() {
+  if (reward_registry().contains("reward_model")) return;
+  config::Schema schema;
+  schema.add({.key = "checkpoint",
+              .type = config::Type::kString,
+              .doc = "a reward_model run: its folder, its checkpoints/ folder or one checkpoint"});
+  reward_registry().add(
+      "reward_model", "the scalar of a trained reward model at the last token of the response",
+      std::move(schema), [](const config::Node& options, const RewardContext& context) {
+        return std::make_unique<RewardModelReward>(options, context);
+      });
+}
+
+}  // namespace sslx::objectives
