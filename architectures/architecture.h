@@ -1,6 +1,7 @@
-// The Architecture interface (docs/architecture.md): one forward over named inputs returning named outputs,
-// its kind, parameter count and FLOPs per token. Implemented by Encoder (BERT-like), Decoder
-// (GPT-like) and EncoderDecoder (T5-like); heads (architectures/heads.h) attach to any of them.
+// The Architecture interface (docs/architecture.md): one forward over named inputs returning named
+// outputs, its kind, parameter count and FLOPs per token. Implemented by Encoder (BERT-like),
+// Decoder (GPT-like) and EncoderDecoder (T5-like); heads (architectures/heads.h) attach to any of
+// them.
 //
 // Dimensions: B batch, T input positions, U decoder positions, C positions already in a KV cache,
 // E model width.

@@ -2,36 +2,11 @@
 
 #include <torch/torch.h>
 
-#include "data/jsonl_reader.h"
-#include "objectives/batch_indices.h"
+#include "objectives/file_splits.h"
 #include "util/console.h"
 #include "util/error.h"
 
 namespace sslx::objectives {
-namespace {
-
-std::vector<PairSequences> read_pairs(const config::Node& options, const std::string& files_key,
-                                      const data::Tokenizer& tokenizer, std::int64_t max_length,
-                                      PairCounts& counts) {
-  data::JsonlOptions jsonl{.skip_malformed = options.get_bool("skip_malformed")};
-  jsonl.fields.prompt = options.get_string("prompt_field");
-  jsonl.fields.chosen = options.get_string("chosen_field");
-  jsonl.fields.rejected = options.get_string("rejected_field");
-  std::vector<std::string> files;
-  for (const auto& file : options.at_path(files_key).as_array())
-    files.push_back(file.as_string());
-  auto pairs = read_preference_sequences(files, jsonl, tokenizer, max_length, counts);
-  console::info("dpo " + files_key + ": " + std::to_string(counts.kept) + " pairs, " +
-                std::to_string(counts.dropped) + " dropped (longer than sequence_length)");
-  if (pairs.empty()) {
-    throw Error("dpo: " + files_key + " gave no pair within sequence_length",
-                "check the files, or raise trainer.sequence_length");
-  }
-  return pairs;
-}
-
-}  // namespace
-
 DpoObjective::DpoObjective(const config::Node& options, const ObjectiveContext& context)
     : beta_(options.get_float("beta")),
       label_smoothing_(options.get_float("label_smoothing")),
@@ -39,10 +14,10 @@ DpoObjective::DpoObjective(const config::Node& options, const ObjectiveContext& 
       batch_size_(context.trainer.batch_size),
       sequence_length_(context.trainer.sequence_length),
       pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
-      train_(
-          read_pairs(options, "train_files", context.tokenizer, sequence_length_, train_counts_)),
-      validation_(read_pairs(options, "validation_files", context.tokenizer, sequence_length_,
-                             validation_counts_)),
+      train_(read_preference_split(options, "train_files", context.tokenizer, sequence_length_,
+                                   "dpo", train_counts_)),
+      validation_(read_preference_split(options, "validation_files", context.tokenizer,
+                                        sequence_length_, "dpo", validation_counts_)),
       sampler_(static_cast<std::int64_t>(train_.size()), context.seed) {
   require_architecture("dpo", context.model, {"decoder"});
   policy_ = LanguageModel(context.model, context.tokenizer.vocab_size());
@@ -112,13 +87,11 @@ train::Batch DpoObjective::train_batch() {
 }
 
 bool DpoObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  // The objective's files give a train and a validation split; there is no test split.
-  if (split == data::Split::kTest) return false;
-  const bool validation = split == data::Split::kValidation;
-  const auto indices = evaluation_indices(
-      index, batch_size_, static_cast<std::int64_t>((validation ? validation_ : train_).size()));
+  const auto indices =
+      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.size()),
+                         static_cast<std::int64_t>(validation_.size()));
   if (indices.empty()) return false;
-  batch = batch_of(validation, indices);
+  batch = batch_of(split == data::Split::kValidation, indices);
   return true;
 }
 
@@ -164,34 +137,9 @@ void DpoObjective::load_state(const train::TrainerState& state) {
 
 void register_dpo() {
   config::Schema schema;
-  schema.add({.key = "train_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of training preference pairs",
-              .element_type = config::Type::kString});
-  schema.add({.key = "validation_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of validation preference pairs",
-              .element_type = config::Type::kString});
-  schema.add({.key = "prompt_field",
-              .type = config::Type::kString,
-              .default_value = "prompt",
-              .doc = "field of the prompt (optional in the data)"});
-  schema.add({.key = "chosen_field",
-              .type = config::Type::kString,
-              .default_value = "chosen",
-              .doc = "field of the preferred response"});
-  schema.add({.key = "rejected_field",
-              .type = config::Type::kString,
-              .default_value = "rejected",
-              .doc = "field of the rejected response"});
-  schema.add({.key = "skip_malformed",
-              .type = config::Type::kBool,
-              .default_value = false,
-              .doc = "count and skip malformed JSONL lines instead of failing"});
-  schema.add({.key = "init_from",
-              .type = config::Type::kString,
-              .default_value = "",
-              .doc = "checkpoint directory of the SFT run: the policy's start and the reference"});
+  add_preference_fields(schema);
+  add_init_from_field(schema,
+                      "checkpoint directory of the SFT run: the policy's start and the reference");
   schema.add({.key = "loss",
               .type = config::Type::kString,
               .default_value = "sigmoid",

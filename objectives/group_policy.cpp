@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "data/jsonl_reader.h"
-#include "objectives/batch_indices.h"
+#include "objectives/file_splits.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -263,11 +263,9 @@ train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& opti
 }
 
 bool GroupPolicyObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  // The objective's files give a train and a validation split; there is no test split.
-  if (split == data::Split::kTest) return false;
-  const PromptSet& prompts = split == data::Split::kValidation ? validation_ : train_;
   const auto indices =
-      evaluation_indices(index, batch_size_, static_cast<std::int64_t>(prompts.ids.size()));
+      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.ids.size()),
+                         static_cast<std::int64_t>(validation_.ids.size()));
   if (indices.empty()) return false;
   batch = {};
   batch.tensors["prompt_index"] = torch::tensor(indices, torch::kLong);
@@ -319,26 +317,13 @@ config::Schema group_policy_schema(bool grpo) {
               .default_value = "prompt_completion",
               .doc = "JSONL files whose prompt field is read: {prompt, completion} or preferences",
               .choices = {"prompt_completion", "preferences"}});
-  schema.add({.key = "train_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of training prompts",
-              .element_type = config::Type::kString});
-  schema.add({.key = "validation_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of validation prompts",
-              .element_type = config::Type::kString});
+  add_file_split_fields(schema, "prompts");
   schema.add({.key = "prompt_field",
               .type = config::Type::kString,
               .default_value = "prompt",
               .doc = "field of the prompt"});
-  schema.add({.key = "skip_malformed",
-              .type = config::Type::kBool,
-              .default_value = false,
-              .doc = "count and skip malformed JSONL lines instead of failing"});
-  schema.add({.key = "init_from",
-              .type = config::Type::kString,
-              .default_value = "",
-              .doc = "checkpoint directory of the SFT (or pretraining) run: policy and reference"});
+  add_init_from_field(schema,
+                      "checkpoint directory of the SFT (or pretraining) run: policy and reference");
   schema.add({.key = "group_size",
               .type = config::Type::kInt,
               .default_value = 4,

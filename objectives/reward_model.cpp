@@ -4,7 +4,7 @@
 
 #include "architectures/architecture_registry.h"
 #include "data/batching.h"
-#include "objectives/batch_indices.h"
+#include "objectives/file_splits.h"
 #include "objectives/language_model.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -106,30 +106,45 @@ train::Batch preference_batch(const std::vector<PairSequences>& pairs,
   return batch;
 }
 
-namespace {
-
-std::vector<PairSequences> read_split(const config::Node& options, const std::string& files_key,
-                                      const data::Tokenizer& tokenizer, std::int64_t max_length,
-                                      PairCounts& counts) {
+std::vector<PairSequences> read_preference_split(const config::Node& options,
+                                                 const std::string& files_key,
+                                                 const data::Tokenizer& tokenizer,
+                                                 std::int64_t max_length,
+                                                 const std::string& objective, PairCounts& counts) {
   data::JsonlOptions jsonl{.skip_malformed = options.get_bool("skip_malformed")};
   jsonl.fields.prompt = options.get_string("prompt_field");
   jsonl.fields.chosen = options.get_string("chosen_field");
   jsonl.fields.rejected = options.get_string("rejected_field");
-  jsonl.fields.margin = options.get_string("margin_field");
+  if (const config::Node* margin = options.find_path("margin_field"))
+    jsonl.fields.margin = margin->as_string();
   std::vector<std::string> files;
   for (const auto& file : options.at_path(files_key).as_array())
     files.push_back(file.as_string());
   auto pairs = read_preference_sequences(files, jsonl, tokenizer, max_length, counts);
-  console::info("reward_model " + files_key + ": " + std::to_string(counts.kept) + " pairs, " +
+  console::info(objective + " " + files_key + ": " + std::to_string(counts.kept) + " pairs, " +
                 std::to_string(counts.dropped) + " dropped (longer than sequence_length)");
   if (pairs.empty()) {
-    throw Error("reward_model: " + files_key + " gave no pair within sequence_length",
+    throw Error(objective + ": " + files_key + " gave no pair within sequence_length",
                 "check the files, or raise trainer.sequence_length");
   }
   return pairs;
 }
 
-}  // namespace
+void add_preference_fields(config::Schema& schema) {
+  add_file_split_fields(schema, "preference pairs");
+  schema.add({.key = "prompt_field",
+              .type = config::Type::kString,
+              .default_value = "prompt",
+              .doc = "field of the prompt (optional in the data)"});
+  schema.add({.key = "chosen_field",
+              .type = config::Type::kString,
+              .default_value = "chosen",
+              .doc = "field of the preferred response"});
+  schema.add({.key = "rejected_field",
+              .type = config::Type::kString,
+              .default_value = "rejected",
+              .doc = "field of the rejected response"});
+}
 
 RewardModelObjective::RewardModelObjective(const config::Node& options,
                                            const ObjectiveContext& context)
@@ -137,10 +152,10 @@ RewardModelObjective::RewardModelObjective(const config::Node& options,
       sequence_length_(context.trainer.sequence_length),
       center_coef_(options.get_float("center_coef")),
       pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
-      train_(
-          read_split(options, "train_files", context.tokenizer, sequence_length_, train_counts_)),
-      validation_(read_split(options, "validation_files", context.tokenizer, sequence_length_,
-                             validation_counts_)),
+      train_(read_preference_split(options, "train_files", context.tokenizer, sequence_length_,
+                                   "reward_model", train_counts_)),
+      validation_(read_preference_split(options, "validation_files", context.tokenizer,
+                                        sequence_length_, "reward_model", validation_counts_)),
       sampler_(static_cast<std::int64_t>(train_.size()), context.seed) {
   require_architecture("reward_model", context.model, {"encoder", "decoder", "encoder_decoder"});
   model_ = RewardModel(context.model, context.tokenizer.vocab_size());
@@ -167,13 +182,11 @@ train::Batch RewardModelObjective::train_batch() {
 }
 
 bool RewardModelObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  // The objective's files give a train and a validation split; there is no test split.
-  if (split == data::Split::kTest) return false;
-  const auto& pairs = split == data::Split::kValidation ? validation_ : train_;
   const auto indices =
-      evaluation_indices(index, batch_size_, static_cast<std::int64_t>(pairs.size()));
+      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.size()),
+                         static_cast<std::int64_t>(validation_.size()));
   if (indices.empty()) return false;
-  batch = batch_of(pairs, indices);
+  batch = batch_of(split == data::Split::kValidation ? validation_ : train_, indices);
   return true;
 }
 
@@ -194,26 +207,7 @@ void RewardModelObjective::load_state(const train::TrainerState& state) {
 
 void register_reward_model() {
   config::Schema schema;
-  schema.add({.key = "train_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of training preference pairs",
-              .element_type = config::Type::kString});
-  schema.add({.key = "validation_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of validation preference pairs",
-              .element_type = config::Type::kString});
-  schema.add({.key = "prompt_field",
-              .type = config::Type::kString,
-              .default_value = "prompt",
-              .doc = "field of the prompt (optional in the data)"});
-  schema.add({.key = "chosen_field",
-              .type = config::Type::kString,
-              .default_value = "chosen",
-              .doc = "field of the preferred response"});
-  schema.add({.key = "rejected_field",
-              .type = config::Type::kString,
-              .default_value = "rejected",
-              .doc = "field of the rejected response"});
+  add_preference_fields(schema);
   schema.add({.key = "margin_field",
               .type = config::Type::kString,
               .default_value = "margin",
@@ -223,14 +217,8 @@ void register_reward_model() {
               .default_value = 0.0,
               .doc = "coefficient of the centring term mean((r_c + r_r)^2) (0: off)",
               .min = 0.0});
-  schema.add({.key = "skip_malformed",
-              .type = config::Type::kBool,
-              .default_value = false,
-              .doc = "count and skip malformed JSONL lines instead of failing"});
-  schema.add({.key = "init_from",
-              .type = config::Type::kString,
-              .default_value = "",
-              .doc = "checkpoint directory (with model.pt) of a pretraining run: its backbone"});
+  add_init_from_field(schema,
+                      "checkpoint directory (with model.pt) of a pretraining run: its backbone");
   objective_registry().add(
       "reward_model",
       "reward model: scalar head at the last token, -log sigmoid(r_chosen - r_rejected - margin)",

@@ -99,6 +99,17 @@ class RewardModelObjective : public train::Objective {
 
 // A (2B, T) batch of the chosen rows then the rejected rows of `pairs`[indices]: "input_ids",
 // "key_valid", "margin" (B) float, "prompt_length" (B); n_targets = B pairs.
+// The pairs of `files_key` of an objective's options (prompt_field, chosen_field, rejected_field,
+// margin_field where the schema has one, skip_malformed), counted and reported under `objective`;
+// an error when no pair fits `max_length`.
+std::vector<PairSequences> read_preference_split(const config::Node& options,
+                                                 const std::string& files_key,
+                                                 const data::Tokenizer& tokenizer,
+                                                 std::int64_t max_length,
+                                                 const std::string& objective, PairCounts& counts);
+// Adds train_files, validation_files, skip_malformed, prompt_field, chosen_field, rejected_field.
+void add_preference_fields(config::Schema& schema);
+
 train::Batch preference_batch(const std::vector<PairSequences>& pairs,
                               const std::vector<std::int64_t>& indices, data::TokenId pad);
 

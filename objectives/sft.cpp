@@ -4,8 +4,8 @@
 
 #include "data/batching.h"
 #include "data/jsonl_reader.h"
-#include "objectives/batch_indices.h"
 #include "objectives/clm.h"
+#include "objectives/file_splits.h"
 #include "objectives/mlm_masking.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -154,13 +154,11 @@ train::Batch SftObjective::train_batch() {
 }
 
 bool SftObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  // The objective's files give a train and a validation split; there is no test split.
-  if (split == data::Split::kTest) return false;
-  const auto& sequences = split == data::Split::kValidation ? validation_ : train_;
   const auto indices =
-      evaluation_indices(index, batch_size_, static_cast<std::int64_t>(sequences.size()));
+      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.size()),
+                         static_cast<std::int64_t>(validation_.size()));
   if (indices.empty()) return false;
-  batch = batch_of(sequences, indices);
+  batch = batch_of(split == data::Split::kValidation ? validation_ : train_, indices);
   return true;
 }
 
@@ -185,14 +183,7 @@ void register_sft() {
               .default_value = "prompt_completion",
               .doc = "JSONL format: {prompt, completion}, {messages} (chat template) or {text}",
               .choices = {"prompt_completion", "messages", "text"}});
-  schema.add({.key = "train_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of training examples",
-              .element_type = config::Type::kString});
-  schema.add({.key = "validation_files",
-              .type = config::Type::kArray,
-              .doc = "JSONL files of validation examples",
-              .element_type = config::Type::kString});
+  add_file_split_fields(schema, "examples");
   schema.add({.key = "prompt_field",
               .type = config::Type::kString,
               .default_value = "prompt",
@@ -209,14 +200,8 @@ void register_sft() {
               .type = config::Type::kString,
               .default_value = "text",
               .doc = "field of the text, all trained (text)"});
-  schema.add({.key = "skip_malformed",
-              .type = config::Type::kBool,
-              .default_value = false,
-              .doc = "count and skip malformed JSONL lines instead of failing"});
-  schema.add({.key = "init_from",
-              .type = config::Type::kString,
-              .default_value = "",
-              .doc = "checkpoint directory (with model.pt) of a pretraining run to start from"});
+  add_init_from_field(schema,
+                      "checkpoint directory (with model.pt) of a pretraining run to start from");
   objective_registry().add(
       "sft", "supervised fine-tuning: next-token loss on completion / assistant tokens only",
       schema, [](const config::Node& options, const ObjectiveContext& context) {

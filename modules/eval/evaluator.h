@@ -1,6 +1,6 @@
-// Evaluators (docs/evaluation.md): components that run on a checkpoint of a job and return named metrics.
-// They are registered by name with a config schema, like every other component, so plugins can
-// add their own; their options live under [eval.<name>] and the [eval] section says which ones
+// Evaluators (docs/evaluation.md): components that run on a checkpoint of a job and return named
+// metrics. They are registered by name with a config schema, like every other component, so plugins
+// can add their own; their options live under [eval.<name>] and the [eval] section says which ones
 // run after training and on which checkpoint (docs/evaluation.md).
 //
 // This header is free of LibTorch: the launcher and the command line include it.

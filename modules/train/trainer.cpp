@@ -78,9 +78,9 @@ bool Trainer::budget_spent(double elapsed) const {
          (options_.max_seconds > 0 && elapsed >= options_.max_seconds);
 }
 
-Trainer::StepResult Trainer::standard_step() {
+StepReport Trainer::standard_step() {
   std::vector<Batch> batches;
-  StepResult result;
+  StepReport result;
   for (std::int64_t k = 0; k < options_.grad_accumulation; ++k) {
     batches.push_back(objective_.train_batch());
     result.n_targets += batches.back().n_targets;
@@ -196,14 +196,8 @@ RunOutcome Trainer::run() {
       const double lr = schedule_->lr(state_.step);
       set_learning_rate(*optimizer_, lr);
       const auto step_start = Clock::now();
-      StepResult result;
-      if (objective_.overrides_step()) {
-        const StepReport report = objective_.train_step(*optimizer_);
-        result = {report.loss,    report.grad_norm, report.n_targets, report.n_tokens,
-                  report.metrics, report.skipped};
-      } else {
-        result = standard_step();
-      }
+      const StepReport result =
+          objective_.overrides_step() ? objective_.train_step(*optimizer_) : standard_step();
       if (result.skipped) {
         if (++state_.skipped_steps > options_.max_skipped_steps) {
           throw Error(std::to_string(state_.skipped_steps) +

@@ -35,16 +35,7 @@ class Trainer {
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
 
  private:
-  struct StepResult {
-    double loss = 0;
-    double grad_norm = 0;
-    std::int64_t n_targets = 0;
-    std::int64_t n_tokens = 0;
-    Metrics metrics;
-    bool skipped = false;
-  };
-
-  StepResult standard_step();
+  StepReport standard_step();
   // Mean loss and metrics over the split's evaluation batches.
   Metrics evaluate(data::Split split);
   bool budget_spent(double elapsed) const;
