@@ -30,12 +30,10 @@
 
 #include "architectures/architecture.h"
 #include "architectures/architecture_options.h"
-#include "architectures/architecture_registry.h"
 #include "architectures/heads.h"
-#include "config/schema.h"
-#include "config/toml_io.h"
 #include "nn/attention.h"
 #include "nn/transformer_block.h"
+#include "small_model.h"
 
 namespace {
 
@@ -45,25 +43,8 @@ constexpr std::int64_t kBatch = 8;
 constexpr std::int64_t kContext = 256;
 constexpr std::int64_t kVocab = 8192;
 
-// configs/model/small.toml with `arch` set, validated (defaults filled) as `sslx run` does.
 std::shared_ptr<arch::Architecture> build_small(const std::string& kind) {
-  arch::register_builtin_architectures();
-  config::Node model =
-      config::load_toml_file(std::string(SSLX_SOURCE_DIR) + "/configs/model/small.toml");
-  model.set("arch", config::Node(kind));
-  config::Node root;
-  root.set("model", model);
-  config::Schema schema;
-  schema.add({.key = "model",
-              .default_value = config::Node("decoder"),
-              .doc = "",
-              .component = &arch::architecture_registry()});
-  config::DiagnosticList problems;
-  config::validate(root, schema, "", problems);
-  problems.throw_if_any();
-  at::manual_seed(1);
-  return std::shared_ptr<arch::Architecture>(
-      arch::architecture_registry().create(*root.find("model"), kVocab));
+  return bench::build_small(kind, kVocab);
 }
 
 std::int64_t count(const std::vector<at::Tensor>& parameters) {
