@@ -34,11 +34,15 @@ class RewardModelReward : public Reward {
     const stdfs::path weights = checkpoint / "model.pt";
     // <run>/checkpoints/step-N/model.pt: the run's resolved config names its [model].
     const stdfs::path config_file = checkpoint.parent_path().parent_path() / "config.toml";
-    if (!stdfs::is_regular_file(weights) || !stdfs::is_regular_file(config_file)) {
-      throw Error("objective.reward.checkpoint: " + given.string() +
-                      " is not a checkpoint of a reward_model run (no " + weights.string() +
-                      " with " + config_file.string() + ")",
+    if (!stdfs::is_regular_file(weights)) {
+      throw Error("objective.reward.checkpoint: " + given.string() + " holds no checkpoint (no " +
+                      weights.string() + ")",
                   "name a reward_model run folder, its checkpoints/ folder or one checkpoint");
+    }
+    if (!stdfs::is_regular_file(config_file)) {
+      throw Error("objective.reward.checkpoint: " + checkpoint.string() +
+                      " is not inside a run folder (no " + config_file.string() + ")",
+                  "name a checkpoint of a reward_model run, which keeps its config.toml");
     }
     const config::Node run_config = config::load_toml_file(config_file);
     if (run_config.get_string("objective.name") != "reward_model") {

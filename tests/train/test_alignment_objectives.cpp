@@ -252,3 +252,53 @@ TEST_CASE("dpo reaches pi(y EOS) ∝ ref(y EOS) exp(r / beta) on exact Bradley-T
   INFO("flipped labels: TV " << total_variation(flipped / flipped.sum(), target));
   CHECK(total_variation(flipped / flipped.sum(), target) > 0.3);
 }
+
+TEST_CASE("grpo scored by a reward_model run's checkpoint, through sslx run; wrong checkpoints") {
+  test::TempDir dir;
+  const std::string pairs = SSLX_SOURCE_DIR "/tests/data/preferences.jsonl";
+  const std::string common =
+      "defaults = [{ model = \"tiny\" }]\nseed = 2\n" + data_section() +
+      "[schedule]\nname = \"constant\"\nlr = 0.003\nwarmup_steps = 0\n"
+      "[trainer]\nmax_steps = 4\nbatch_size = 2\nsequence_length = 48\neval_every = 0\n";
+  test::write_file(dir / "reward.toml", common +
+                                            "[objective]\nname = \"reward_model\"\n"
+                                            "train_files = [\"" +
+                                            pairs + "\"]\nvalidation_files = [\"" + pairs +
+                                            "\"]\n");
+  const auto run = [&](const std::string& file, const std::string& out) {
+    return test::run_sslx({"run", (dir / file).string(), "--out", (dir / out).string(),
+                           "--config-dir", SSLX_SOURCE_DIR "/configs"});
+  };
+  const auto reward = run("reward.toml", "reward");
+  INFO(reward.err);
+  REQUIRE(reward.exit_code == 0);
+  const auto grpo_config = [&](const std::string& checkpoint) {
+    return common +
+           "[objective]\nname = \"grpo\"\nprompt_format = \"preferences\"\n"
+           "train_files = [\"" +
+           pairs + "\"]\nvalidation_files = [\"" + pairs +
+           "\"]\ngroup_size = 2\nmax_new_tokens = 6\n"
+           "reward = { name = \"reward_model\", checkpoint = \"" +
+           checkpoint + "\" }\n";
+  };
+  test::write_file(dir / "grpo.toml", grpo_config((dir / "reward/base").string()));
+  const auto grpo = run("grpo.toml", "grpo");
+  INFO(grpo.err);
+  REQUIRE(grpo.exit_code == 0);
+  CHECK_THAT(grpo.err, Catch::Contains("reward: reward model"));
+  const log::RunLogReader log(dir / "grpo/base/log.h5");
+  CHECK(log.status() == log::RunStatus::kCompleted);
+  for (const std::string name : {"reward", "kl_k3", "response_length", "eos_fraction"})
+    CHECK(log.read("train", name).values.size() >= 1);
+  CHECK(log.read("val", "reward").values.size() >= 1);
+
+  // A run of another objective, and a folder without a checkpoint, are refused by name.
+  test::write_file(dir / "wrong.toml", grpo_config((dir / "grpo/base").string()));
+  const auto wrong = run("wrong.toml", "wrong");
+  CHECK(wrong.exit_code != 0);
+  CHECK_THAT(wrong.err, Catch::Contains("trained objective grpo, not reward_model"));
+  test::write_file(dir / "missing.toml", grpo_config((dir / "nothing").string()));
+  const auto missing = run("missing.toml", "missing");
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.err, Catch::Contains("objective.reward.checkpoint"));
+}
