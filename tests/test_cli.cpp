@@ -69,7 +69,7 @@ TEST_CASE("cli: an unknown key on the command line names the command line") {
                              Catch::Contains("did you mean 'warmup_steps'"));
 }
 
-TEST_CASE("cli: run --dry-run lists every job; a broken job is reported by index") {
+TEST_CASE("cli: run --dry-run lists every job - a broken job is reported by index") {
   auto result = run_sslx({"run", kExperiment, "--dry-run"});
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("lr_schedule_sweep: 9 jobs -> runs/lr_schedule_sweep/"));
@@ -140,7 +140,7 @@ TEST_CASE("cli: log show summarises a run log") {
   CHECK_THAT(result.err, Catch::Contains("not a readable HDF5 file"));
 }
 
-TEST_CASE("cli: data prepare builds, then reuses, the cache; tokenizer train reports specials") {
+TEST_CASE("cli: data prepare builds, then reuses, the cache - tokenizer train reports specials") {
   TempDir dir;
   std::string text;
   for (int i = 0; i < 40; ++i)

@@ -25,7 +25,7 @@ TEST_CASE("a whole-string reference keeps the target's type") {
   CHECK(config.get_int("head.copy.d_model") == 256);
 }
 
-TEST_CASE("references inside strings are formatted; chains resolve; escapes stay literal") {
+TEST_CASE("references inside strings are formatted - chains resolve - escapes stay literal") {
   const Node config = interpolated(
       "a = \"${b}-x\"\nb = \"${c}\"\nc = 3\nlr = 0.5\nname = \"lr=${lr}\"\n"
       "literal = \"\\\\${a}\"\n");

@@ -35,7 +35,7 @@ TEST_CASE("packing: EOS after each document, segment and position ids restart pe
   CHECK_THROWS(wide.block(2));
 }
 
-TEST_CASE("padding keeps lengths; masks come from lengths even when pad equals EOS") {
+TEST_CASE("padding keeps lengths - masks come from lengths even when pad equals EOS") {
   const auto batch = pad_batch({{5, 6, 2}, {7}}, /*pad=*/2);
   CHECK(batch.length == 3);
   CHECK(batch.tokens == std::vector<TokenId>{5, 6, 2, 7, 2, 2});
@@ -50,7 +50,7 @@ TEST_CASE("padding keeps lengths; masks come from lengths even when pad equals E
   CHECK(report.dropped == 1);
 }
 
-TEST_CASE("sampler: each epoch a permutation fixed by (seed, epoch); exact restore") {
+TEST_CASE("sampler: each epoch a permutation fixed by (seed, epoch) - exact restore") {
   Sampler sampler(10, 7);
   std::vector<std::int64_t> epoch0, epoch1;
   for (int i = 0; i < 10; ++i)

@@ -11,7 +11,7 @@
 using namespace sslx;
 using namespace sslx::data;
 
-TEST_CASE("text separators: line, blank line, percent line; documents keep their first line") {
+TEST_CASE("text separators: line, blank line, percent line - documents keep their first line") {
   test::TempDir dir;
   test::write_file(dir / "a.txt", "one\ntwo\n\nthree\n  \nfour\n");
   auto lines = read_text_documents(dir / "a.txt", Separator::kLine);
@@ -44,7 +44,7 @@ TEST_CASE("invalid UTF-8 is found and reported with file and line") {
                     Catch::Contains("bad.txt:2: invalid UTF-8"));
 }
 
-TEST_CASE("globs expand sorted; missing files and empty patterns are errors") {
+TEST_CASE("globs expand sorted - missing files and empty patterns are errors") {
   test::TempDir dir;
   test::write_file(dir / "b.txt", "x");
   test::write_file(dir / "a.txt", "y");
@@ -113,7 +113,7 @@ TEST_CASE("malformed JSONL lines: an error with file:line, or counted skips") {
                                   Catch::Contains("bad.jsonl:5: expected a JSON object"));
 }
 
-TEST_CASE("labelled directory: one class per file; the fortune task's classes exist") {
+TEST_CASE("labelled directory: one class per file - the fortune task's classes exist") {
   test::TempDir dir;
   test::write_file(dir / "pos", "good\n%\ngreat\n");
   test::write_file(dir / "neg", "bad\n");

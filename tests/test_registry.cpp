@@ -43,7 +43,7 @@ TEST_CASE("a registry creates components by name from their config") {
   CHECK(shapes().entries().front().provided_by == "built-in");
 }
 
-TEST_CASE("unknown names list the registered ones; duplicates are refused") {
+TEST_CASE("unknown names list the registered ones - duplicates are refused") {
   register_square();
   config::Node options;
   options.set("name", config::Node("sqare"));

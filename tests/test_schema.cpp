@@ -87,7 +87,7 @@ TEST_CASE("wrong types name the full key path, the expected and the given type")
   CHECK(found[1].key == "model.widths[1]");
 }
 
-TEST_CASE("mandatory keys, ??? markers, bounds and choices; all errors at once") {
+TEST_CASE("mandatory keys, ??? markers, bounds and choices - all errors at once") {
   Node node = parse_toml("d_model = 0\ndropout = 1.5\nact = \"gelo\"\n", "m.toml");
   auto found = problems(node, model_schema());
   REQUIRE(found.size() == 4);

@@ -7,7 +7,7 @@
 
 using namespace sslx::config;
 
-TEST_CASE("sweep values: lists, range and choice; quoted and bracketed commas are not sweeps") {
+TEST_CASE("sweep values: lists, range and choice - quoted and bracketed commas are not sweeps") {
   const Origin origin{"command line"};
   CHECK(*parse_sweep_values("a,b,c", origin) == std::vector<std::string>{"a", "b", "c"});
   CHECK(*parse_sweep_values("range(0,10,3)", origin) ==
@@ -32,7 +32,7 @@ TEST_CASE("jobs are the cartesian product, first axis outermost") {
   CHECK(jobs[5].name == "lr=0.2,seed=2");
 }
 
-TEST_CASE("a [sweep] table gives axes; the command line replaces an axis on the same key") {
+TEST_CASE("a [sweep] table gives axes - the command line replaces an axis on the same key") {
   const Node file = parse_toml(
       "[sweep]\nseed = [1, 2, 3]\n\"optim.lr\" = \"range(1, 3)\"\n[sweep.model]\nd = [8, 16]\n",
       "s.toml");

@@ -31,7 +31,8 @@ at::Tensor with_future_change(const at::Tensor& tokens) {
 
 }  // namespace
 
-TEST_CASE("decoder: a future token leaves earlier outputs unchanged; bidirectionally it does not") {
+TEST_CASE(
+    "decoder: a future token leaves earlier outputs unchanged - bidirectionally it does not") {
   for (const PositionKind positions : test::kAllPositions) {
     INFO("positions " << int(positions));
     auto decoder = make_model<Decoder>(tiny_options(positions));
@@ -66,7 +67,7 @@ TEST_CASE("decoder prefix LM: prefix positions see the whole prefix, later ones 
   CHECK(max_difference(c.narrow(1, 0, changed_at), d.narrow(1, 0, changed_at)) < unchanged);
 }
 
-TEST_CASE("encoder_decoder: the decoder side is causal; without the causal mask it is not") {
+TEST_CASE("encoder_decoder: the decoder side is causal - without the causal mask it is not") {
   for (const PositionKind positions : {PositionKind::learned, PositionKind::relative}) {
     auto model = make_model<EncoderDecoder>(tiny_options(positions));
     const at::Tensor source = random_tokens(B, 5), x = random_tokens(B, T);

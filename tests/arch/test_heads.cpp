@@ -30,7 +30,7 @@ TEST_CASE("pooling: first, last valid and mean over valid positions") {
                     Catch::Contains("needs a valid position"));
 }
 
-TEST_CASE("a tied LM head reuses the embedding and adds no parameter; untied has its own") {
+TEST_CASE("a tied LM head reuses the embedding and adds no parameter - untied has its own") {
   auto decoder = make_model<Decoder>(tiny_options());
   const LmHeadOptions options{.d_model = 16, .vocab_size = test::kVocab};
   LmHead tied(options, decoder->token_embedding());

@@ -68,7 +68,7 @@ TEST_CASE("decoder cache with padding: key_valid covers cached and new keys") {
   CHECK(max_difference(at::cat(steps, 1), full) < tolerance);
 }
 
-TEST_CASE("encoder_decoder: cached decoding equals the full forward; the encoder runs once") {
+TEST_CASE("encoder_decoder: cached decoding equals the full forward - the encoder runs once") {
   for (const PositionKind positions : test::kAllPositions) {
     INFO("positions " << int(positions));
     auto model = make_model<EncoderDecoder>(tiny_options(positions));

@@ -67,7 +67,7 @@ void forward_backward(Architecture& model, std::int64_t B, std::int64_t T) {
 
 }  // namespace
 
-TEST_CASE("tiny: every architecture builds and trains; counts match the hand computation") {
+TEST_CASE("tiny: every architecture builds and trains - counts match the hand computation") {
   // tiny: E 32, L 2, H 4, F 64, P 64, LayerNorm with bias, learned positions; V 50.
   const std::int64_t E = 32, F = 64, P = 64, V = 50;
   const std::int64_t attention = 4 * (E * E + E), ff = E * F + F + F * E + E, norm = 2 * E;
@@ -127,7 +127,7 @@ TEST_CASE("t5_small has T5-small's 60,506,624 parameters") {
   forward_backward(*model, 1, 8);
 }
 
-TEST_CASE("save and load round trip exactly; another key set or shape is refused by name") {
+TEST_CASE("save and load round trip exactly - another key set or shape is refused by name") {
   const auto dir = std::filesystem::temp_directory_path() / "sslx_arch_state_io";
   std::filesystem::create_directories(dir);
   for (const char* name : {"encoder", "decoder", "encoder_decoder"}) {

@@ -92,7 +92,7 @@ TEST_CASE("heldout: a random initialisation costs ln V per token") {
   CHECK_THAT(results.texts.at("heldout/bits_per_byte"), Catch::Contains("omitted"));
 }
 
-TEST_CASE("heldout: a trained checkpoint gives the live model's test loss; best is recorded") {
+TEST_CASE("heldout: a trained checkpoint gives the live model's test loss - best is recorded") {
   test::TempDir dir;
   test::TrainingFixture fixture(dir, markov_job(60, 20, "[eval]\ntasks = [\"heldout\"]\n"),
                                 "trained");
@@ -207,7 +207,7 @@ TEST_CASE("probe and finetune end to end on a synthetic labelled task beat the m
   }
 }
 
-TEST_CASE("generate: deterministic per seed; top_k 1 and tiny top_p are greedy decoding") {
+TEST_CASE("generate: deterministic per seed - top_k 1 and tiny top_p are greedy decoding") {
   test::TempDir dir;
   const std::string prompts = "[eval.generate]\nprompts = [\"\"]\nmax_new_tokens = 12\n";
   test::TrainingFixture fixture(dir, markov_job(1, 0, prompts), "generate");
@@ -332,7 +332,7 @@ TEST_CASE("a registered evaluator gets its [eval.name] options validated and run
       Catch::Contains("did you mean"));
 }
 
-TEST_CASE("sslx eval on a job directory and on a checkpoint directory; exit codes") {
+TEST_CASE("sslx eval on a job directory and on a checkpoint directory - exit codes") {
   test::TempDir dir;
   test::write_file(dir / "job.toml", "defaults = [{ model = \"tiny\" }]\nseed = 3\n" +
                                          markov_job(20, 10) + "[experiment]\nname = \"evaljob\"\n");

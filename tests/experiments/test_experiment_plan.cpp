@@ -33,7 +33,7 @@ model = { arch = "decoder" }
         std::vector<std::string>{"model.arch=\"decoder\"", "experiment.variant=\"gpt\""});
 }
 
-TEST_CASE("jobs are variants x sweep points; the group is the name without the seed") {
+TEST_CASE("jobs are variants x sweep points - the group is the name without the seed") {
   const auto variants = variants_of("[variants.a]\nx = 1\n[variants.b]\nx = 2\n");
   const std::vector<SweepAxis> axes{{.key = "lr", .values = {"0.1", "0.2"}, .origin = {}},
                                     {.key = "seed", .values = {"1", "2", "3"}, .origin = {}}};

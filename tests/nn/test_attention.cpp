@@ -47,7 +47,7 @@ constexpr double changed = 1e-3;     // a real dependency moves outputs by O(0.1
 
 }  // namespace
 
-TEST_CASE("causal: a future token does not change earlier outputs; without the mask it does") {
+TEST_CASE("causal: a future token does not change earlier outputs - without the mask it does") {
   auto attention = make_attention();
   const at::Tensor x = random_input(), y = perturbed(x, 4, 5);
   const AttentionMask causal{.causal = true};

@@ -39,7 +39,7 @@ double cache_error(MultiHeadAttention& attention, const at::Tensor& x) {
 
 }  // namespace
 
-TEST_CASE("grouped kv heads: k_proj and v_proj are (G D, E); equal to MHA with shared heads") {
+TEST_CASE("grouped kv heads: k_proj and v_proj are (G D, E) - equal to MHA with shared heads") {
   auto grouped = make({.d_model = E, .n_heads = H, .n_kv_heads = G});
   CHECK(grouped->k_proj->weight.sizes() == at::IntArrayRef({G * E / H, E}));
   auto full = make({.d_model = E, .n_heads = H});
@@ -98,7 +98,7 @@ TEST_CASE("the cross-attention cache is filled once and then replaces the memory
   CHECK_THROWS_WITH(attention->cross(query, at::Tensor()), Catch::Contains("needs memory"));
 }
 
-TEST_CASE("score bias is added to the scores; scale_scores = false leaves them unscaled") {
+TEST_CASE("score bias is added to the scores - scale_scores = false leaves them unscaled") {
   auto scaled = make({.d_model = E, .n_heads = H});
   auto unscaled = make({.d_model = E, .n_heads = H, .scale_scores = false});
   const at::Tensor x = at::randn({B, T, E}, at::kDouble);

@@ -55,7 +55,7 @@ TEST_CASE("RMS norm of 1 2 3 4 by hand, then the weight") {
   CHECK(norm->named_parameters().keys() == std::vector<std::string>{"weight"});
 }
 
-TEST_CASE("layer norm ignores a shift, RMS norm does not; both ignore a scale") {
+TEST_CASE("layer norm ignores a shift, RMS norm does not - both ignore a scale") {
   LayerNorm layer(LayerNormOptions{.d_model = 8, .eps = 1e-12});
   RmsNorm rms(RmsNormOptions{.d_model = 8, .eps = 1e-12});
   layer->to(at::kDouble);

@@ -37,7 +37,7 @@ double spread(const at::Tensor& t) {
 
 }  // namespace
 
-TEST_CASE("pre-norm: x + attn(norm(x)), then + ff(norm(.)); post-norm: norm(x + attn(x)) ...") {
+TEST_CASE("pre-norm: x + attn(norm(x)), then + ff(norm(.)) - post-norm: norm(x + attn(x)) ...") {
   const at::Tensor x = at::randn({B, T, E}, at::kDouble);
   const AttentionMask causal{.causal = true};
   auto pre = make({.d_model = E, .n_heads = H, .d_ff = F});

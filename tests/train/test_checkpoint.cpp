@@ -51,7 +51,7 @@ TEST_CASE("checkpoint round trip restores model, optimizer moments and trainer s
   CHECK(torch::equal(restored->layer->bias, model->layer->bias));
 }
 
-TEST_CASE("latest names only complete checkpoints; pruning keeps the newest and the kept") {
+TEST_CASE("latest names only complete checkpoints - pruning keeps the newest and the kept") {
   test::TempDir dir;
   Net model;
   auto optimizer = train::make_adamw(train::split_for_weight_decay(*model, {}), {});

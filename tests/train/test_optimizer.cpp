@@ -24,7 +24,7 @@ struct TinyImpl : torch::nn::Module {
 TORCH_MODULE(Tiny);
 }  // namespace
 
-TEST_CASE("weight decay applies to matrices only, unless configured; tied weights counted once") {
+TEST_CASE("weight decay applies to matrices only, unless configured - tied weights counted once") {
   Tiny model;
   auto groups = train::split_for_weight_decay(*model, {});
   CHECK(groups.decay_names == std::vector<std::string>{"proj.weight"});
@@ -40,7 +40,7 @@ TEST_CASE("weight decay applies to matrices only, unless configured; tied weight
              Catch::Contains("weight decay 0.1 on 4 tensors"));
 }
 
-TEST_CASE("AdamW groups: decoupled decay only where the policy says; lr is set per step") {
+TEST_CASE("AdamW groups: decoupled decay only where the policy says - lr is set per step") {
   Tiny model;
   const train::OptimizerOptions options{.lr = 0.1, .weight_decay = 0.5};
   const auto groups = train::split_for_weight_decay(*model, options);

@@ -112,7 +112,7 @@ TEST_CASE("resume after SIGKILL reproduces the uninterrupted run") {
   CHECK_THAT(changed.err, Catch::Contains("trainer.batch_size: 8 -> 4"));
 }
 
-TEST_CASE("SIGINT checkpoints and exits with 130; the log says interrupted; rerun completes") {
+TEST_CASE("SIGINT checkpoints and exits with 130 - the log says interrupted - rerun completes") {
   test::TempDir dir;
   test::write_file(dir / "exp.toml", kExperiment);
   const auto out = dir / "run";
