@@ -20,14 +20,10 @@ DpoObjective::DpoObjective(const config::Node& options, const ObjectiveContext& 
                                         sequence_length_, "dpo", validation_counts_)),
       sampler_(static_cast<std::int64_t>(train_.size()), context.seed) {
   require_architecture("dpo", context.model, {"decoder"});
-  policy_ = LanguageModel(context.model, context.tokenizer.vocab_size());
-  const std::string& init_from = options.get_string("init_from");
-  if (!init_from.empty()) load_pretrained(*policy_, init_from);
-  reference_ = LanguageModel(context.model, context.tokenizer.vocab_size());
-  copy_state(*policy_, *reference_);
-  reference_->eval();
-  for (auto& parameter : reference_->parameters())
-    parameter.requires_grad_(false);
+  auto models = policy_and_reference(context.model, context.tokenizer.vocab_size(),
+                                     options.get_string("init_from"));
+  policy_ = models.policy;
+  reference_ = models.reference;
 }
 
 double DpoObjective::training_flops_per_token() const {

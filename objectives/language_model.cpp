@@ -70,4 +70,16 @@ void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
     target.copy_(value);
 }
 
+PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t vocab_size,
+                                        const std::string& init_from) {
+  PolicyAndReference models{.policy = LanguageModel(model, vocab_size),
+                            .reference = LanguageModel(model, vocab_size)};
+  if (!init_from.empty()) load_pretrained(*models.policy, init_from);
+  copy_state(*models.policy, *models.reference);
+  models.reference->eval();
+  for (auto& parameter : models.reference->parameters())
+    parameter.requires_grad_(false);
+  return models;
+}
+
 }  // namespace sslx::objectives

@@ -39,4 +39,14 @@ std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
 // and shapes (two backbones built from the same [model] section).
 void copy_state(const torch::nn::Module& from, torch::nn::Module& to);
 
+// A policy and its frozen reference, for preference and policy optimisation: the policy built from
+// `model` and loaded from `init_from` when it is not empty; the reference a copy of it as it
+// starts, in eval mode and without gradients (the SFT model of InstructGPT, DPO, DeepSeekMath).
+struct PolicyAndReference {
+  LanguageModel policy{nullptr};
+  LanguageModel reference{nullptr};
+};
+PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t vocab_size,
+                                        const std::string& init_from);
+
 }  // namespace sslx::objectives

@@ -7,6 +7,7 @@
 #include "objectives/dpo.h"
 #include "objectives/group_policy.h"
 #include "objectives/mlm.h"
+#include "objectives/ppo.h"
 #include "objectives/prefix_lm.h"
 #include "objectives/reward_model.h"
 #include "objectives/sft.h"
@@ -30,6 +31,7 @@ void register_builtin_objectives() {
   register_span_corruption();
   register_dpo();
   register_group_policy_objectives();
+  register_ppo();
 }
 
 void require_architecture(const std::string& objective, const config::Node& model,

@@ -111,6 +111,15 @@ Rollout generate(const LogitsFunction& policy,
   return rollout;
 }
 
+Rollout select_rows(const Rollout& rollout, const at::Tensor& rows) {
+  Rollout part = rollout;
+  for (at::Tensor* tensor :
+       {&part.sequences, &part.valid, &part.position_ids, &part.responses, &part.response_mask,
+        &part.log_probs, &part.lengths, &part.ended_with_eos})
+    *tensor = tensor->index_select(0, rows);
+  return part;
+}
+
 at::Tensor response_logits(const LogitsFunction& policy, const Rollout& rollout) {
   const std::int64_t P = rollout.prompt_width, L = rollout.sequences.size(1);
   const at::Tensor logits = policy({.token_ids = rollout.sequences,

@@ -64,6 +64,9 @@ Rollout generate(const LogitsFunction& policy,
                  const RolloutOptions& options, std::uint64_t seed,
                  const std::vector<std::string>& streams);
 
+// The rows `rows` (int64) of a rollout, every tensor alike (mini-batches of PPO).
+Rollout select_rows(const Rollout& rollout, const at::Tensor& rows);
+
 // A fresh forward pass over whole sequences (with gradients when enabled): logits (B, N, V) of
 // the positions that predict the response tokens (columns P - 1 .. L - 2).
 at::Tensor response_logits(const LogitsFunction& policy, const Rollout& rollout);

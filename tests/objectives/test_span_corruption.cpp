@@ -69,7 +69,7 @@ TEST_CASE("span lengths vary: the segmentation is random, not fixed") {
   CHECK(random_spans_noise_mask(200, 0.15, 3.0, a) != random_spans_noise_mask(200, 0.15, 3.0, b));
 }
 
-TEST_CASE("sentinels descend from the top of the vocabulary; corruption round-trips") {
+TEST_CASE("sentinels descend from the top of the vocabulary - corruption round-trips") {
   const data::ByteTokenizer tokenizer(100);
   const auto& specials = tokenizer.specials();
   const std::vector<TokenId> tokens{10, 11, 12, 13, 14, 15, 16, 17};

@@ -147,7 +147,7 @@ TEST_CASE("policy losses: DPO, conservative DPO and IPO match the reference") {
   CHECK(start.losses.mean().item<double>() == Approx(std::log(2.0)).margin(1e-12));
 }
 
-TEST_CASE("policy losses: k3 is never negative where k1 is; the score sits on the last token") {
+TEST_CASE("policy losses: k3 is never negative where k1 is - the score sits on the last token") {
   const Inputs in;
   const at::Tensor k1 = kl_k1(in.log_p, in.ref_log_p);
   const at::Tensor k3 = kl_k3(in.log_p, in.ref_log_p);

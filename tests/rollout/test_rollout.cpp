@@ -65,7 +65,7 @@ TEST_CASE("rollout: log-probs equal a fresh forward pass, for every kind of posi
   }
 }
 
-TEST_CASE("rollout: a row ends with its EOS, which is in its mask; nothing after it is") {
+TEST_CASE("rollout: a row ends with its EOS, which is in its mask - nothing after it is") {
   TinyPolicy policy(arch::PositionKind::rotary);
   // Greedy: the first token of prompt 1 is known, so make it EOS for that row's end.
   const rollout::RolloutOptions greedy{.max_new_tokens = 6, .sampling = {.temperature = 0}};
@@ -103,7 +103,7 @@ TEST_CASE("rollout: a row ends with its EOS, which is in its mask; nothing after
   }
 }
 
-TEST_CASE("rollout: a row in a batch comes out as it does alone; seeds and streams decide") {
+TEST_CASE("rollout: a row in a batch comes out as it does alone - seeds and streams decide") {
   TinyPolicy policy(arch::PositionKind::learned);
   const rollout::RolloutOptions options{
       .max_new_tokens = 5, .sampling = {.temperature = 1.0}, .eos = 4};

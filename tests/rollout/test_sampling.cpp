@@ -43,7 +43,7 @@ void check_equal(const std::vector<double>& got, const std::vector<double>& expe
 
 }  // namespace
 
-TEST_CASE("sampling: no filter is the softmax; temperature sharpens and flattens") {
+TEST_CASE("sampling: no filter is the softmax - temperature sharpens and flattens") {
   check_equal(sampling_distribution(kLogits, {}), {softmax(0), softmax(1), softmax(2), softmax(3)});
   check_equal(sampling_distribution(kLogits, {.temperature = 2}),
               {softmax(0, 2), softmax(1, 2), softmax(2, 2), softmax(3, 2)});

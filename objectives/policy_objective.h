@@ -1,0 +1,98 @@
+// What the online policy-optimisation objectives (grpo, rloo, ppo) share: a decoder policy
+// started from init_from (the SFT model) and a frozen copy of it as the reference, prompts from
+// JSONL files, the rollout engine's options, a reward ([objective.reward]), and evaluation.
+//
+// Evaluation samples one response per validation prompt (streams fixed by the prompt's index,
+// so every evaluation sees the same draws) and reports loss = -(reward - beta * KL), the
+// KL-regularised objective, with the reward and the sequence KL (the sum of k1 over the
+// response) as metrics. Subclasses implement train_step(); the policy runs without dropout there,
+// so the rollout's log-probabilities are the old policy's exactly.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/sampler.h"
+#include "objectives/language_model.h"
+#include "objectives/objective_registry.h"
+#include "objectives/reward.h"
+#include "rollout/rollout.h"
+#include "util/rng.h"
+
+namespace sslx::objectives {
+
+// Prompts of an RL objective: their texts and token ids (an empty prompt becomes EOS, the start
+// of every document). Prompts longer than `max_length` tokens are dropped and counted.
+struct PromptSet {
+  std::vector<std::string> texts;
+  std::vector<std::vector<data::TokenId>> ids;
+  std::int64_t dropped = 0;
+};
+// `files_key` of `options`: JSONL files in `prompt_format` (prompt_completion or preferences),
+// reading their prompt field.
+PromptSet read_prompts(const config::Node& options, const std::string& files_key,
+                       const data::Tokenizer& tokenizer, std::int64_t max_length);
+
+class PolicyObjective : public train::Objective {
+ public:
+  // `beta` is the weight of the KL to the reference in the objective that evaluation reports.
+  PolicyObjective(std::string name, const config::Node& options, const ObjectiveContext& context,
+                  double beta);
+
+  std::string name() const override { return name_; }
+  torch::nn::Module& model() override { return *policy_; }
+  train::Batch train_batch() override;
+  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
+  train::LossTerms loss(const train::Batch& batch) override;
+  void save_state(train::TrainerState& state) const override;
+  void load_state(const train::TrainerState& state) override;
+  bool overrides_step() const override { return true; }
+
+  LanguageModelImpl& reference() { return *reference_; }
+
+ protected:
+  // The rollout of `samples_per_prompt` responses to each of `prompts`[indices]; row r's stream
+  // is named stream_prefix + "row<r>/prompt<index>/<sample>" under `seed`.
+  rollout::Rollout sample(const PromptSet& prompts, const std::vector<std::int64_t>& indices,
+                          std::int64_t samples_per_prompt, std::uint64_t seed,
+                          const std::string& stream_prefix);
+  // The next training batch's prompt indices (the sampler) and its rollout seed.
+  std::vector<std::int64_t> next_prompts();
+  // (B) rewards of a rollout whose row b answers prompts[rows_to_prompts[b]], after the
+  // missing-EOS penalty.
+  at::Tensor scores(const rollout::Rollout& rollout, const PromptSet& prompts,
+                    const std::vector<std::int64_t>& rows_to_prompts);
+  // (B, N) log-probabilities of the response tokens under the frozen reference.
+  at::Tensor reference_log_probs(const rollout::Rollout& rollout);
+  rollout::LogitsFunction policy_logits();
+  double temperature() const { return rollout_options_.sampling.temperature; }
+  // Throws naming trainer.grad_accumulation unless it is 1: a step is one rollout batch.
+  void require_single_micro_batch(const train::TrainerOptions& trainer) const;
+
+  std::string name_;
+  const data::Tokenizer& tokenizer_;
+  std::int64_t batch_size_;
+  std::int64_t sequence_length_;
+  double beta_;
+  double missing_eos_penalty_;
+  double clip_grad_norm_;
+  rollout::RolloutOptions rollout_options_;
+  LanguageModel policy_{nullptr};
+  LanguageModel reference_{nullptr};
+  std::unique_ptr<Reward> reward_;
+  PromptSet train_, validation_;
+  data::Sampler sampler_;
+  RngStream rollout_rng_;
+  std::uint64_t eval_seed_;
+};
+
+// The keys every policy objective has: prompts (prompt_format, train_files, validation_files,
+// prompt_field, skip_malformed), init_from, max_new_tokens, temperature, missing_eos_penalty and
+// reward. `max_new_tokens_doc` says what else max_new_tokens means to the objective.
+void add_policy_fields(config::Schema& schema, const std::string& max_new_tokens_doc);
+
+train::Metric scalar_metric(double value);
+double mean_of(const at::Tensor& x);
+
+}  // namespace sslx::objectives
