@@ -1,7 +1,8 @@
 """The baseline for bench_rollout: generation from the same small decoder in PyTorch eager.
 
 The model is bench/pytorch_decoder_baseline.py's (E 256, L 4, vocabulary 8192, fp32). Prompts of
-32 tokens, 64 new tokens, temperature 1, no EOS, batch 1 and 16, two loops: with a KV cache
+32 tokens, 64 new tokens, temperature 1, no EOS, batch 1 and 16 (all four can be set, for
+bench/run_policy_steps.sh), two loops: with a KV cache
 (keys and values of every layer kept and extended by one position per step) and re-running the
 whole forward pass per new token. Checks first that greedy decoding agrees between the two, then
 prints one JSON object with new tokens/s for each loop and batch.
@@ -71,10 +72,17 @@ def generate(model, prompts, temperature, cache):
 
 
 def main():
+    global PROMPT, NEW
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--prompt", type=int, default=PROMPT, help="prompt tokens")
+    parser.add_argument("--new", type=int, default=NEW, help="new tokens per row")
+    parser.add_argument("--batches", default="1,16", help="comma-separated batch sizes")
+    parser.add_argument("--vocab", type=int, default=base.VOCAB, help="vocabulary size")
+    parser.add_argument("--loops", default="kv_cache,recompute", help="kv_cache and/or recompute")
     args = parser.parse_args()
+    PROMPT, NEW, base.VOCAB = args.prompt, args.new, args.vocab
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     model = base.Decoder().eval()
@@ -82,9 +90,10 @@ def main():
     if not torch.equal(generate(model, check, 0, True), generate(model, check, 0, False)):
         raise SystemExit("greedy decoding differs with and without the KV cache")
     results = {"threads": torch.get_num_threads(), "torch": torch.__version__}
-    for batch in (1, 16):
+    loops = [(name, name == "kv_cache") for name in args.loops.split(",")]
+    for batch in (int(b) for b in args.batches.split(",")):
         prompts = torch.randint(base.VOCAB, (batch, PROMPT))
-        for name, cache in (("kv_cache", True), ("recompute", False)):
+        for name, cache in loops:
             iterations, start = 0, time.perf_counter()
             while True:
                 generate(model, prompts, 1.0, cache)

@@ -37,12 +37,14 @@ double GroupPolicyObjective::training_flops_per_token() const {
 
 train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& optimizer) {
   policy_->eval();  // no dropout: the rollout's log-probabilities are the old policy's exactly
+  PhaseClock clock;
   const auto indices = next_prompts();
   std::vector<std::int64_t> rows_to_prompts;
   for (const std::int64_t index : indices)
     for (std::int64_t g = 0; g < group_size_; ++g)
       rows_to_prompts.push_back(index);
   const rollout::Rollout rollout = sample(train_, indices, group_size_, rollout_rng_.next(), "");
+  clock.lap("generation");
   const at::Tensor& mask = rollout.response_mask;
   const at::Tensor rewards = scores(rollout, train_, rows_to_prompts);
   const at::Tensor valid = rollout.lengths > 0;
@@ -56,6 +58,7 @@ train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& opti
           ? rl::group_advantages(rewards, valid, group_size_, scale_by_std_)
           : rl::leave_one_out_advantages(rewards - beta_ * sequence_kl, valid, group_size_);
   const bool kl_in_loss = beta_ > 0 && baseline_ == GroupBaseline::group_mean;
+  clock.lap("scoring");
 
   train::StepReport report;
   const std::int64_t constant = rl::constant_groups(rewards, valid, group_size_);
@@ -119,6 +122,8 @@ train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& opti
                                        static_cast<double>(batch_size_)};
   report.n_targets = mask.sum().item<std::int64_t>();
   report.n_tokens = rollout.valid.sum().item<std::int64_t>();
+  clock.lap("update");
+  clock.report(report);
   return report;
 }
 

@@ -1,6 +1,7 @@
 #include "objectives/policy_objective.h"
 
 #include <torch/torch.h>
+#include <chrono>
 
 #include "data/jsonl_reader.h"
 #include "objectives/file_splits.h"
@@ -60,11 +61,28 @@ double mean_of(const at::Tensor& x) {
 
 namespace {
 
-rollout::LogitsFunction logits_of(LanguageModelImpl& model) {
-  return [&model](const arch::ArchitectureInputs& inputs) { return model.logits(inputs); };
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
+
+PhaseClock::PhaseClock() : last_(now_seconds()) {}
+
+void PhaseClock::lap(const std::string& phase) {
+  const double now = now_seconds();
+  seconds_[phase] += now - last_;
+  last_ = now;
+}
+
+void PhaseClock::report(train::StepReport& report) const {
+  for (const auto& [phase, seconds] : seconds_)
+    report.metrics["time_" + phase] = scalar_metric(seconds);
+}
+
+rollout::LogitsFunction logits_of(LanguageModelImpl& model) {
+  return [&model](const arch::ArchitectureInputs& inputs) { return model.logits(inputs); };
+}
 
 PolicyObjective::PolicyObjective(std::string name, const config::Node& options,
                                  const ObjectiveContext& context, double beta)
@@ -98,6 +116,12 @@ PolicyObjective::PolicyObjective(std::string name, const config::Node& options,
                                      RewardContext{.policy_model = context.model,
                                                    .tokenizer = context.tokenizer,
                                                    .max_length = sequence_length_});
+  if (!options.get_string("gold_reward.name").empty()) {
+    gold_reward_ = reward_registry().create(options.at_path("gold_reward"),
+                                            RewardContext{.policy_model = context.model,
+                                                          .tokenizer = context.tokenizer,
+                                                          .max_length = sequence_length_});
+  }
 }
 
 void PolicyObjective::require_single_micro_batch(const train::TrainerOptions& trainer) const {
@@ -138,13 +162,25 @@ rollout::Rollout PolicyObjective::sample(const PromptSet& prompts,
   return rollout::generate(logits_of(*policy_), rows, rollout_options_, seed, streams);
 }
 
-at::Tensor PolicyObjective::scores(const rollout::Rollout& rollout, const PromptSet& prompts,
-                                   const std::vector<std::int64_t>& rows_to_prompts) {
+namespace {
+
+// The prompt and response texts of a rollout's rows, as a reward reads them.
+std::pair<std::vector<std::string>, std::vector<std::string>> texts_of(
+    const rollout::Rollout& rollout, const PromptSet& prompts,
+    const std::vector<std::int64_t>& rows_to_prompts, const data::Tokenizer& tokenizer) {
   std::vector<std::string> prompt_texts, responses;
   for (std::int64_t row = 0; row < rollout.batch(); ++row) {
     prompt_texts.push_back(prompts.texts[static_cast<std::size_t>(rows_to_prompts[row])]);
-    responses.push_back(tokenizer_.decode(rollout::response_text_tokens(rollout, row)));
+    responses.push_back(tokenizer.decode(rollout::response_text_tokens(rollout, row)));
   }
+  return {std::move(prompt_texts), std::move(responses)};
+}
+
+}  // namespace
+
+at::Tensor PolicyObjective::scores(const rollout::Rollout& rollout, const PromptSet& prompts,
+                                   const std::vector<std::int64_t>& rows_to_prompts) {
+  const auto [prompt_texts, responses] = texts_of(rollout, prompts, rows_to_prompts, tokenizer_);
   at::Tensor scores = reward_->score({rollout, prompt_texts, responses}).to(at::kFloat);
   TORCH_CHECK(scores.dim() == 1 && scores.size(0) == rollout.batch(), name_,
               ": the reward returned ", scores.sizes(), " scores for ", rollout.batch(), " rows");
@@ -190,6 +226,11 @@ train::LossTerms PolicyObjective::loss(const train::Batch& batch) {
   train::LossTerms terms{.loss_sum = -(rewards - beta_ * kl).sum(),
                          .n_targets = static_cast<std::int64_t>(indices.size())};
   terms.metrics["reward"] = {rewards.sum().item<double>(), n};
+  if (gold_reward_) {
+    const auto [prompt_texts, responses] = texts_of(rollout, prompts, indices, tokenizer_);
+    const at::Tensor gold = gold_reward_->score({rollout, prompt_texts, responses});
+    terms.metrics["gold_reward"] = {gold.to(at::kDouble).sum().item<double>(), n};
+  }
   terms.metrics["kl_sequence"] = {kl.sum().item<double>(), n};
   terms.metrics["response_length"] = {rollout.lengths.sum().item<double>(), n};
   terms.metrics["eos_fraction"] = {rollout.ended_with_eos.sum().item<double>(), n};
@@ -237,6 +278,11 @@ void add_policy_fields(config::Schema& schema, const std::string& max_new_tokens
   schema.add({.key = "reward",
               .default_value = config::Node("reward_model"),
               .doc = "the reward of a response ([objective.reward], chosen by name)",
+              .component = &reward_registry()});
+  schema.add({.key = "gold_reward",
+              .default_value = config::Node(""),
+              .doc = "a second reward that evaluation reports as gold_reward and training never "
+                     "sees (name = \"\": none), to watch the trained reward being over-optimised",
               .component = &reward_registry()});
 }
 

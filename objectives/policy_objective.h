@@ -5,10 +5,12 @@
 // Evaluation samples one response per validation prompt (streams fixed by the prompt's index,
 // so every evaluation sees the same draws) and reports loss = -(reward - beta * KL), the
 // KL-regularised objective, with the reward and the sequence KL (the sum of k1 over the
-// response) as metrics. Subclasses implement train_step(); the policy runs without dropout there,
-// so the rollout's log-probabilities are the old policy's exactly.
+// response) as metrics, and the gold reward when [objective.gold_reward] names one. Subclasses
+// implement train_step(); the policy runs without dropout there, so the rollout's log-probabilities
+// are the old policy's exactly.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +35,25 @@ struct PromptSet {
 // reading their prompt field.
 PromptSet read_prompts(const config::Node& options, const std::string& files_key,
                        const data::Tokenizer& tokenizer, std::int64_t max_length);
+
+// Wall-clock seconds of the phases of one policy step, logged as time_generation (the rollout),
+// time_scoring (reward, reference and value passes) and time_update (the gradient steps), so a
+// user sees where a step's time goes (bench/run_policy_steps.sh reads them).
+class PhaseClock {
+ public:
+  PhaseClock();
+  // Charges the time since the previous lap (or the clock's start) to `phase`.
+  void lap(const std::string& phase);
+  // Adds time_<phase> for every phase to `report`.
+  void report(train::StepReport& report) const;
+
+ private:
+  double last_;
+  std::map<std::string, double> seconds_;
+};
+
+// A language model as the rollout engine calls it (it must outlive the function).
+rollout::LogitsFunction logits_of(LanguageModelImpl& model);
 
 class PolicyObjective : public train::Objective {
  public:
@@ -81,6 +102,7 @@ class PolicyObjective : public train::Objective {
   LanguageModel policy_{nullptr};
   LanguageModel reference_{nullptr};
   std::unique_ptr<Reward> reward_;
+  std::unique_ptr<Reward> gold_reward_;  // evaluation only; null unless configured
   PromptSet train_, validation_;
   data::Sampler sampler_;
   RngStream rollout_rng_;

@@ -121,8 +121,10 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
   for (auto& group : value_optimizer_->param_groups())
     group.options().set_lr(optimizer.param_groups().front().options().get_lr());
 
+  PhaseClock clock;
   const auto indices = next_prompts();
   const rollout::Rollout rollout = sample(train_, indices, 1, rollout_rng_.next(), "");
+  clock.lap("generation");
   const at::Tensor& mask = rollout.response_mask;
   const at::Tensor scores_ = scores(rollout, train_, indices);
   const at::Tensor reference =
@@ -136,6 +138,7 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
   const at::Tensor rewards = rl::ppo_token_rewards(scores_, k1, mask, kl_coef_);
   const rl::Advantages gae = rl::generalized_advantages(rewards, old_values, mask, gamma_, lambda_);
   const at::Tensor advantages = whiten_ ? rl::masked_whiten(gae.advantages, mask) : gae.advantages;
+  clock.lap("scoring");
 
   train::StepReport report;
   std::vector<at::Tensor> parameters = policy_->parameters();
@@ -224,6 +227,8 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
     const double error = std::clamp(sequence_kl / target_kl_ - 1.0, -0.2, 0.2);
     kl_coef_ *= 1.0 + error * static_cast<double>(batch_size_) / horizon_;
   }
+  clock.lap("update");
+  clock.report(report);
   return report;
 }
 

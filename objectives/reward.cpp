@@ -6,9 +6,11 @@
 #include <filesystem>
 
 #include "config/toml_io.h"
+#include "data/labelled_corpus.h"
 #include "nn/state_io.h"
 #include "objectives/language_model.h"
 #include "objectives/reward_model.h"
+#include "objectives/topic_classifier.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -77,6 +79,47 @@ class RewardModelReward : public Reward {
   RewardModel model_{nullptr};
 };
 
+// A programmatic reward: the probability that a naive Bayes topic classifier, trained on whole
+// classes of a labelled corpus (by default every fortune of the fortune task's eight
+// categories), gives the topic the prompt asks for ("A fortune about work:" asks for `work`).
+class TopicMatchReward : public Reward {
+ public:
+  explicit TopicMatchReward(const config::Node& options)
+      : classifier_(read_corpus(options), options.get_float("smoothing")) {
+    console::info("reward: topic_match over " + std::to_string(classifier_.classes().size()) +
+                  " classes of " + options.get_string("directory"));
+  }
+
+  at::Tensor score(const RewardQuery& query) override {
+    std::vector<float> scores;
+    for (std::size_t row = 0; row < query.responses.size(); ++row) {
+      const auto topic = classifier_.requested_class(query.prompts[row]);
+      if (!topic) {
+        std::string known;
+        for (const auto& name : classifier_.classes())
+          known += (known.empty() ? "" : ", ") + name;
+        throw Error("topic_match reward: the prompt \"" + query.prompts[row] +
+                        "\" names none of the classes (" + known + ")",
+                    "a prompt asks for a class by its name, with '-' written as \" and \"");
+      }
+      scores.push_back(static_cast<float>(classifier_.posterior(query.responses[row])[*topic]));
+    }
+    return at::tensor(scores, at::kFloat);
+  }
+
+ private:
+  static std::vector<data::Document> read_corpus(const config::Node& options) {
+    std::vector<std::string> classes;
+    for (const auto& name : options.at_path("classes").as_array())
+      classes.push_back(name.as_string());
+    if (classes.empty()) classes = data::fortune_task_classes();
+    return data::read_labelled_directory(options.get_string("directory"), classes,
+                                         data::parse_separator(options.get_string("separator")));
+  }
+
+  TopicClassifier classifier_;
+};
+
 }  // namespace
 
 void register_builtin_rewards() {
@@ -90,6 +133,33 @@ void register_builtin_rewards() {
       std::move(schema), [](const config::Node& options, const RewardContext& context) {
         return std::make_unique<RewardModelReward>(options, context);
       });
+
+  config::Schema topic;
+  topic.add({.key = "directory",
+             .type = config::Type::kString,
+             .default_value = data::kFortunesDirectory.string(),
+             .doc = "labelled corpus: one file per class, named by the class"});
+  topic.add({.key = "classes",
+             .type = config::Type::kArray,
+             .default_value = config::Node(config::Array{}),
+             .doc = "class files to read; empty: the fortune task's eight categories",
+             .element_type = config::Type::kString});
+  topic.add({.key = "separator",
+             .type = config::Type::kString,
+             .default_value = "percent_line",
+             .doc = "how documents are separated in the class files",
+             .choices = {"line", "blank_line", "percent_line"}});
+  topic.add({.key = "smoothing",
+             .type = config::Type::kFloat,
+             .default_value = 1.0,
+             .doc = "additive pseudo-count of every word in every class",
+             .min = 1e-6});
+  reward_registry().add("topic_match",
+                        "P(requested topic | response) under a naive Bayes classifier of a "
+                        "labelled corpus (a gold reward for the fortune tasks)",
+                        std::move(topic), [](const config::Node& options, const RewardContext&) {
+                          return std::make_unique<TopicMatchReward>(options);
+                        });
 }
 
 }  // namespace sslx::objectives

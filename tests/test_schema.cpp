@@ -126,6 +126,30 @@ TEST_CASE("component sections validate against the selected component's schema")
   CHECK_THROWS_WITH(list2.throw_if_any(), Catch::Contains("unknown thing 'c'; registered: a, b"));
 }
 
+TEST_CASE("an optional component (default name \"\") selects none until named") {
+  Provider provider;
+  Schema root;
+  root.add({.key = "extra", .default_value = Node(""), .doc = "optional", .component = &provider});
+
+  Node absent = parse_toml("", "r.toml");
+  DiagnosticList list;
+  validate(absent, root, "", list);
+  REQUIRE(list.empty());
+  CHECK(absent.get_string("extra.name").empty());
+
+  Node named = parse_toml("[extra]\nname = \"a\"\n", "r.toml");
+  validate(named, root, "", list);
+  REQUIRE(list.empty());
+  CHECK(named.get_float("extra.alpha") == 1.0);  // the component's schema applied
+
+  // Options without a component are not silently dropped.
+  DiagnosticList list2;
+  Node stray = parse_toml("[extra]\nalpha = 2.0\n", "r.toml");
+  validate(stray, root, "", list2);
+  CHECK_THROWS_WITH(list2.throw_if_any(),
+                    Catch::Contains("extra.alpha") && Catch::Contains("no thing is selected"));
+}
+
 TEST_CASE("values with pending interpolation are skipped only when asked") {
   Node node = parse_toml("vocab = \"${x}\"\n", "m.toml");
   DiagnosticList lenient;

@@ -37,6 +37,12 @@ void register_root_fields() {
                         .default_value = 0,
                         .doc = "seed of every random stream of a job (a sweep axis for repeats)",
                         .min = 0});
+  index.add_root_field({.key = "vars",
+                        .type = config::Type::kTable,
+                        .default_value = config::Node(config::Table{}),
+                        .doc =
+                            "free values for interpolation (\"${vars.x}\"), e.g. the stage sizes "
+                            "a budget gives an experiment; read by nothing else"});
   index.add_root_field({.key = "plugins",
                         .type = config::Type::kArray,
                         .default_value = config::Node(config::Array{}),

@@ -55,7 +55,12 @@ void dry_run(const RunArguments& arguments) {
   }
   for (const auto& job : experiment.jobs) {
     std::cout << "  [" << job.index << "] " << job.name;
-    if (job.after) std::cout << "  (after " << experiment.jobs[*job.after].name << ")";
+    if (!job.after.empty()) {
+      std::vector<std::string> upstream;
+      for (const std::size_t index : job.after)
+        upstream.push_back(experiment.jobs[index].name);
+      std::cout << "  (after " << join(upstream, ", ") << ")";
+    }
     std::cout << '\n';
     std::vector<std::string> own;
     for (const auto& override_text : job.overrides) {
@@ -138,8 +143,8 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
                 "/");
   for (std::size_t t = 0; t < tasks.size(); ++t) {
     const auto& job = experiment.jobs[job_of_task[t]];
-    if (job.after && task_of_job[*job.after] < tasks.size()) {
-      tasks[t].after.push_back(task_of_job[*job.after]);
+    for (const std::size_t upstream : job.after) {
+      if (task_of_job[upstream] < tasks.size()) tasks[t].after.push_back(task_of_job[upstream]);
     }
   }
 

@@ -1,6 +1,7 @@
 #include "config/experiment_plan.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -57,6 +58,21 @@ Variant parse_variant(const std::string& name, const Node& table, DiagnosticList
         continue;
       }
       variant.init_from = value.as_string();
+    } else if (key == "job_paths") {
+      if (!value.is_table()) {
+        diagnostics.add(where + ".job_paths", value.origin(),
+                        "expected a table of \"<key>\" = \"<variant>\", e.g. "
+                        "{ \"objective.reward.checkpoint\" = \"reward\" }");
+        continue;
+      }
+      for (const auto& [path_key, other] : value.as_table()) {
+        if (!other.is_string() || other.as_string().empty()) {
+          diagnostics.add(where + ".job_paths." + path_key, other.origin(),
+                          "expected the name of another variant");
+          continue;
+        }
+        variant.job_paths.emplace_back(path_key, other.as_string());
+      }
     } else {
       flatten_values(value, key, values);
     }
@@ -89,26 +105,45 @@ std::vector<Variant> variants_from_table(const Node& variants_table) {
   std::vector<std::string> names;
   for (const auto& variant : variants)
     names.push_back(variant.name);
+  // What each variant waits for: init_from, then its job_paths variants.
+  const auto upstream_of = [](const Variant& variant) {
+    std::vector<std::pair<std::string, std::string>> upstream;  // (key, variant)
+    if (!variant.init_from.empty()) upstream.emplace_back("init_from", variant.init_from);
+    for (const auto& [key, other] : variant.job_paths)
+      upstream.emplace_back("job_paths." + key, other);
+    return upstream;
+  };
+  bool all_known = true;
   for (const auto& variant : variants) {
-    if (variant.init_from.empty()) continue;
-    if (by_name.count(variant.init_from) == 0) {
-      std::string message = "init_from names no variant: " + in_quotes(variant.init_from) +
-                            "; variants: " + join(names, ", ");
-      const std::string hint = did_you_mean(variant.init_from, names);
+    for (const auto& [key, other] : upstream_of(variant)) {
+      if (by_name.count(other) != 0) continue;
+      all_known = false;
+      std::string message =
+          (key == "init_from" ? "init_from names no variant: " : "names no variant: ") +
+          in_quotes(other) + "; variants: " + join(names, ", ");
+      const std::string hint = did_you_mean(other, names);
       if (!hint.empty()) message += "; " + hint;
-      diagnostics.add("variants." + variant.name + ".init_from", variant.origin, message);
-      continue;
+      diagnostics.add("variants." + variant.name + "." + key, variant.origin, message);
     }
-    // Follow the chain of stages: it must end, not come back.
-    std::set<std::string> seen{variant.name};
-    for (const Variant* step = by_name[variant.init_from]; step != nullptr;) {
-      if (!seen.insert(step->name).second) {
-        diagnostics.add("variants." + variant.name + ".init_from", variant.origin,
-                        "stages form a cycle through " + in_quotes(step->name));
-        break;
+  }
+  // The stages must form no cycle: a depth-first search over what each variant waits for.
+  if (all_known) {
+    std::map<std::string, int> state;  // 1: on the current path, 2: done
+    std::function<bool(const Variant&)> visit = [&](const Variant& variant) {
+      state[variant.name] = 1;
+      for (const auto& [key, other] : upstream_of(variant)) {
+        if (state[other] == 1) {
+          diagnostics.add("variants." + variant.name + "." + key, variant.origin,
+                          "stages form a cycle through " + in_quotes(other));
+          return false;
+        }
+        if (state[other] == 0 && !visit(*by_name[other])) return false;
       }
-      const auto next = by_name.find(step->init_from);
-      step = next == by_name.end() ? nullptr : next->second;
+      state[variant.name] = 2;
+      return true;
+    };
+    for (const auto& variant : variants) {
+      if (state[variant.name] == 0 && !visit(variant)) break;
     }
   }
   diagnostics.throw_if_any();
@@ -155,23 +190,36 @@ std::vector<PlannedJob> plan_jobs(const std::vector<Variant>& variants,
     for (const auto& point : points)
       plan_point(&variant, point);
   }
-  // Stages: the upstream job is the same sweep point of the variant named by init_from.
+  // Stages: the upstream job is the same sweep point of the variant named by init_from (or by
+  // a job_paths entry).
   const std::size_t per_variant = points.size();
-  for (std::size_t v = 0; v < variants.size(); ++v) {
-    if (variants[v].init_from.empty()) continue;
-    const auto upstream = static_cast<std::size_t>(
+  const auto index_of = [&](const std::string& name) {
+    return static_cast<std::size_t>(
         std::find_if(variants.begin(), variants.end(),
-                     [&](const Variant& other) { return other.name == variants[v].init_from; }) -
+                     [&](const Variant& other) { return other.name == name; }) -
         variants.begin());
+  };
+  for (std::size_t v = 0; v < variants.size(); ++v) {
     for (std::size_t p = 0; p < per_variant; ++p) {
       PlannedJob& job = jobs[v * per_variant + p];
-      const PlannedJob& from = jobs[upstream * per_variant + p];
-      job.after = from.index;
-      const std::string checkpoints = output + "/" + job_directory_name(from) + "/checkpoints";
       // Before the command line's overrides, so that a user can still point elsewhere.
-      job.overrides.insert(
-          job.overrides.begin() + static_cast<std::ptrdiff_t>(variants[v].overrides.size()),
-          "objective.init_from=" + to_toml_inline(Node(checkpoints)));
+      auto position =
+          job.overrides.begin() + static_cast<std::ptrdiff_t>(variants[v].overrides.size());
+      if (!variants[v].init_from.empty()) {
+        const PlannedJob& from = jobs[index_of(variants[v].init_from) * per_variant + p];
+        job.after.push_back(from.index);
+        const std::string checkpoints = output + "/" + job_directory_name(from) + "/checkpoints";
+        position = job.overrides.insert(
+                       position, "objective.init_from=" + to_toml_inline(Node(checkpoints))) +
+                   1;
+      }
+      for (const auto& [key, other] : variants[v].job_paths) {
+        const PlannedJob& from = jobs[index_of(other) * per_variant + p];
+        if (std::find(job.after.begin(), job.after.end(), from.index) == job.after.end())
+          job.after.push_back(from.index);
+        const std::string folder = output + "/" + job_directory_name(from);
+        position = job.overrides.insert(position, key + "=" + to_toml_inline(Node(folder))) + 1;
+      }
     }
   }
   return jobs;

@@ -177,6 +177,18 @@ class Validator {
                        "expected string, got " + describe(*name));
       return;
     }
+    // An optional component (default name ""): the empty name selects none, with no options.
+    if (name->as_string().empty() && field.default_value && field.default_value->is_string() &&
+        field.default_value->as_string().empty()) {
+      for (const auto& [key, option] : value.as_table()) {
+        if (key != selector) {
+          diagnostics_.add(join_path(path, key), option.origin(),
+                           "no " + provider.kind() + " is selected (" + selector +
+                               " = \"\"), so it takes no options; one of: " + join(names, ", "));
+        }
+      }
+      return;
+    }
     const Schema* schema = provider.schema_of(name->as_string());
     if (schema == nullptr) {
       std::string message = "unknown " + provider.kind() + " " + in_quotes(name->as_string()) +

@@ -33,7 +33,8 @@ class SchemaProvider {
 struct Field {
   std::string key;
   Type type = Type::kAny;
-  // The default value; nullopt makes the key mandatory. For a component field: the default name.
+  // The default value; nullopt makes the key mandatory. For a component field: the default name,
+  // where "" makes the component optional (name = "" selects none).
   std::optional<Node> default_value;
   std::string doc;
   std::optional<double> min;  // numbers: inclusive bounds

@@ -37,6 +37,14 @@ std::optional<std::string> backbone_missing(const std::filesystem::path& checkpo
   return std::nullopt;
 }
 
+std::optional<std::string> not_a_language_model(const std::filesystem::path& checkpoint) {
+  for (const auto& [name, tensor] : nn::load_state_dict(checkpoint / "model.pt")) {
+    if (!starts_with(name, "backbone.") && !starts_with(name, "lm_head."))
+      return "model.pt is not a backbone with an LM head (it holds " + name + ")";
+  }
+  return std::nullopt;
+}
+
 std::shared_ptr<arch::Architecture> load_backbone(const config::Node& model,
                                                   std::int64_t vocab_size,
                                                   const std::filesystem::path& checkpoint) {

@@ -21,6 +21,9 @@ namespace sslx::eval {
 
 // Why model.pt of `checkpoint` holds no backbone (no "backbone.*" tensors), or nullopt.
 std::optional<std::string> backbone_missing(const std::filesystem::path& checkpoint);
+// Why model.pt of `checkpoint` is not a language model (tensors other than backbone.* and
+// lm_head.*, e.g. a reward head), or nullopt.
+std::optional<std::string> not_a_language_model(const std::filesystem::path& checkpoint);
 
 // The backbone of the job's [model] section with the "backbone.*" tensors of
 // `checkpoint`/model.pt, loaded strictly (same key set and shapes, or an error naming the key),

@@ -108,6 +108,7 @@ void register_builtin_evaluators() {
   register_probe();
   register_finetune();
   register_generate();
+  register_alignment();
 }
 
 namespace {

@@ -76,7 +76,8 @@ class EvaluatorRegistry : public registry::Registry<Evaluator> {
 };
 EvaluatorRegistry& evaluator_registry();
 
-// Registers heldout, probe, finetune and generate, and the [eval] root section (idempotent).
+// Registers heldout, probe, finetune, generate and alignment, and the [eval] root section
+// (idempotent).
 void register_builtin_evaluators();
 
 // Checks [eval] beyond its schema: every task names a registered evaluator (a ConfigError at

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
+#include "eval/backbone_loading.h"
 #include "eval/builtin_evaluators.h"
 #include "eval/evaluator.h"
-#include "nn/state_io.h"
 #include "objectives/language_model.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -67,12 +67,7 @@ class GenerateEvaluator : public Evaluator {
     if (arch != "decoder") {
       return "generation needs a decoder (left-to-right language model); model.arch is " + arch;
     }
-    for (const auto& [name, tensor] : nn::load_state_dict(context.checkpoint() / "model.pt")) {
-      if (!starts_with(name, "backbone.") && !starts_with(name, "lm_head.")) {
-        return "model.pt is not a backbone with an LM head (it holds " + name + ")";
-      }
-    }
-    return std::nullopt;
+    return not_a_language_model(context.checkpoint());
   }
 
   void run(EvalContext& context, EvalResults& results) override {

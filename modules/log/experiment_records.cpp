@@ -85,6 +85,9 @@ JobRecord read_job(const stdfs::path& directory) {
           *std::min_element(record.val_loss.values.begin(), record.val_loss.values.end());
     }
   }
+  for (const auto& [split, name] : metrics) {
+    if (split == "val" && name != "loss") record.val_metrics[name] = reader.read(split, name);
+  }
   if (record.tokens_per_step > 0 && record.last_step > 0) {
     record.values["tokens"] = static_cast<double>(record.last_step) * record.tokens_per_step;
   }
@@ -162,10 +165,12 @@ bool is_table_column(const std::string& name) {
            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (name == "train/seconds") return true;
-  // The probe and the fine-tune share one majority baseline; training-set fits are diagnostics.
+  // The probe and the fine-tune share one majority baseline; training-set fits are diagnostics;
+  // best-of-n baselines have their own plot and table (report_alignment.h).
   return !(ends_with("/seconds") || ends_with("_examples") || ends_with("/targets") ||
            ends_with("/batches") || ends_with("/train_accuracy") || ends_with("/train_loss") ||
-           name == "finetune/majority_accuracy" || name.rfind("generate/", 0) == 0);
+           name == "finetune/majority_accuracy" || name.rfind("generate/", 0) == 0 ||
+           name.rfind("alignment/best_of_", 0) == 0 || name == "alignment/prompts");
 }
 
 std::vector<std::string> column_order(const std::vector<GroupSummary>& groups) {

@@ -29,6 +29,9 @@ struct JobRecord {
   std::map<std::string, std::string> texts;  // /eval/texts
   double tokens_per_step = 0;                // batch_size x sequence_length x grad_accumulation
   MetricSeries train_loss, val_loss;
+  // Every other metric of the validation evaluations during training, by name ("reward",
+  // "kl_sequence", "gold_reward" of the policy objectives, ...).
+  std::map<std::string, MetricSeries> val_metrics;
   std::int64_t last_step = 0, max_steps = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "log/h5.h"
+#include "log/report_alignment.h"
 #include "log/report_plots.h"
 #include "log/report_tables.h"
 #include "util/error.h"
@@ -199,6 +200,9 @@ ReportResult write_report(const stdfs::path& experiment) {
     }
   }
   if (!plots.note.empty()) md += "\n_" + plots.note + "._\n";
+  const AlignmentReport alignment = write_alignment_report(groups, title, folder);
+  md += alignment.markdown;
+  result.files.insert(result.files.end(), alignment.images.begin(), alignment.images.end());
   md += samples_section(groups);
   md += skipped_section(jobs);
   std::string unfinished;

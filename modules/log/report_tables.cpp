@@ -68,7 +68,8 @@ bool is_percentage(const std::string& name) {
     return name.size() >= suffix.size() &&
            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  return ends_with("accuracy") || ends_with("f1");
+  return ends_with("accuracy") || ends_with("f1") || ends_with("win_rate") ||
+         ends_with("eos_fraction");
 }
 
 std::string column_title(const std::string& name) {
@@ -87,6 +88,12 @@ std::string column_title(const std::string& name) {
       {"probe/majority_accuracy", "Majority acc"},
       {"finetune/accuracy", "Fine-tune acc"},
       {"finetune/macro_f1", "Fine-tune macro-F1"},
+      {"alignment/kl", "KL to ref (nats)"},
+      {"alignment/proxy_reward", "Proxy reward"},
+      {"alignment/gold_reward", "Gold reward"},
+      {"alignment/win_rate", "Win rate vs ref"},
+      {"alignment/response_length", "Response tokens"},
+      {"alignment/eos_fraction", "Ends in EOS"},
   };
   const auto it = titles.find(name);
   std::string title = it != titles.end() ? it->second : name;

@@ -50,7 +50,7 @@ TEST_CASE("jobs are variants x sweep points - the group is the name without the 
                                                       "trainer.max_steps=5", "lr=0.1", "seed=1"});
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     CHECK(jobs[i].index == i);
-    CHECK_FALSE(jobs[i].after.has_value());
+    CHECK(jobs[i].after.empty());
   }
 }
 
@@ -78,11 +78,10 @@ objective.name = "reward_model"
   const std::vector<SweepAxis> axes{{.key = "seed", .values = {"1", "2"}, .origin = {}}};
   const auto jobs = plan_jobs(variants, axes, {"objective.init_from=elsewhere"}, "runs/x");
   REQUIRE(jobs.size() == 6);
-  CHECK_FALSE(jobs[0].after.has_value());
-  REQUIRE(jobs[2].after.has_value());
-  CHECK(*jobs[2].after == 0);  // sft seed 1 after pretrain seed 1
-  CHECK(*jobs[3].after == 1);  // sft seed 2 after pretrain seed 2
-  CHECK(*jobs[5].after == 3);  // reward seed 2 after sft seed 2
+  CHECK(jobs[0].after.empty());
+  CHECK(jobs[2].after == std::vector<std::size_t>{0});  // sft seed 1 after pretrain seed 1
+  CHECK(jobs[3].after == std::vector<std::size_t>{1});  // sft seed 2 after pretrain seed 2
+  CHECK(jobs[5].after == std::vector<std::size_t>{3});  // reward seed 2 after sft seed 2
   const auto& overrides = jobs[3].overrides;
   const auto init = std::find(overrides.begin(), overrides.end(),
                               "objective.init_from=\"runs/x/pretrain,seed=2/checkpoints\"");
@@ -90,6 +89,44 @@ objective.name = "reward_model"
   // The command line's own init_from comes later, so a user can still point elsewhere.
   const auto user = std::find(overrides.begin(), overrides.end(), "objective.init_from=elsewhere");
   CHECK(user > init);
+}
+
+TEST_CASE(
+    "job_paths point a key at another variant's job folder of the same seed and wait for it") {
+  const auto variants = variants_of(R"(
+[variants.sft]
+objective.name = "sft"
+[variants.reward]
+init_from = "sft"
+objective.name = "reward_model"
+[variants.ppo]
+init_from = "sft"
+objective.name = "ppo"
+job_paths = { "objective.reward.checkpoint" = "reward" }
+)");
+  const std::vector<SweepAxis> axes{{.key = "seed", .values = {"1", "2"}, .origin = {}}};
+  const auto jobs = plan_jobs(variants, axes, {"objective.reward.checkpoint=mine"}, "runs/x");
+  REQUIRE(jobs.size() == 6);
+  // ppo seed 2 waits for sft seed 2 (its init_from) and reward seed 2 (its reward checkpoint).
+  CHECK(jobs[5].after == std::vector<std::size_t>{1, 3});
+  const auto& overrides = jobs[5].overrides;
+  const auto path = std::find(overrides.begin(), overrides.end(),
+                              "objective.reward.checkpoint=\"runs/x/reward,seed=2\"");
+  REQUIRE(path != overrides.end());
+  CHECK(std::find(overrides.begin(), overrides.end(),
+                  "objective.init_from=\"runs/x/sft,seed=2/checkpoints\"") != overrides.end());
+  // The command line still wins: its value comes later.
+  CHECK(std::find(overrides.begin(), overrides.end(), "objective.reward.checkpoint=mine") > path);
+
+  CHECK_THROWS_WITH(
+      variants_of("[variants.a]\njob_paths = { \"x.y\" = \"rewrd\" }\n"
+                  "[variants.reward]\n"),
+      Catch::Contains("variants.a.job_paths.x.y") && Catch::Contains("did you mean 'reward'"));
+  CHECK_THROWS_WITH(variants_of("[variants.a]\njob_paths = { \"x\" = \"b\" }\n"
+                                "[variants.b]\ninit_from = \"a\"\n"),
+                    Catch::Contains("cycle"));
+  CHECK_THROWS_WITH(variants_of("[variants.a]\njob_paths = \"b\"\n[variants.b]\n"),
+                    Catch::Contains("variants.a.job_paths") && Catch::Contains("table"));
 }
 
 TEST_CASE("unknown stages, cycles and malformed variants are config errors naming the key") {

@@ -2,6 +2,7 @@
 // partly finished experiment resumes: finished jobs are skipped, the others completed.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 
 #include "log/experiment_records.h"
@@ -109,4 +110,49 @@ TEST_CASE("a partly finished experiment resumes: finished jobs skipped, the othe
   const auto series = log::RunLogReader(out / "gpt,seed=2/log.h5").read("train", "loss");
   CHECK(std::adjacent_find(series.steps.begin(), series.steps.end(),
                            [](auto a, auto b) { return a >= b; }) == series.steps.end());
+}
+
+TEST_CASE("experiment alignment runs pretraining, SFT, the reward model and four policies") {
+  test::TempDir out;
+  // seed=1 on the command line replaces the sweep over seeds: one job per variant, named by it.
+  const auto result = run_experiment("alignment", out.path(), {"seed=1", "-j", "2"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  check_finished(out.path(), 7, 7);
+  // The policies started from the SFT model of their seed and were scored by its reward model.
+  CHECK_THAT(read(out / "ppo/output.log"),
+             Catch::Contains("init_from: loaded " + (out / "sft/checkpoints").string()) &&
+                 Catch::Contains("reward: reward model " + (out / "reward_model").string()));
+  const auto records = log::collect_jobs(out.path());
+  for (const auto& job : records) {
+    INFO(job.name);
+    if (job.variant == "sft" || job.variant == "pretrain") continue;
+    // Every policy (and the best-of-n baseline of the reward model's job) was judged.
+    for (const char* value : {"alignment/kl", "alignment/proxy_reward", "alignment/gold_reward",
+                              "alignment/win_rate"}) {
+      INFO(value);
+      CHECK(job.values.count(value) == 1);
+    }
+    if (job.variant == "reward_model") {
+      // The SFT model judged against itself: no KL, every comparison a tie; best-of-n's KL.
+      CHECK(job.values.at("alignment/kl") == 0.0);
+      CHECK(job.values.at("alignment/win_rate") == 0.5);
+      CHECK(job.values.at("alignment/best_of_64/kl") ==
+            Approx(std::log(64.0) - 63.0 / 64.0).epsilon(1e-12));
+      // A larger n keeps the proxy's favourite of a superset of samples.
+      CHECK(job.values.at("alignment/best_of_64/proxy_reward") >=
+            job.values.at("alignment/best_of_8/proxy_reward"));
+      CHECK(job.values.at("alignment/best_of_8/proxy_reward") >=
+            job.values.at("alignment/best_of_1/proxy_reward"));
+    }
+    if (job.variant == "grpo") {
+      // The gold reward was evaluated during training too, beside the proxy and the KL.
+      CHECK(job.val_metrics.count("gold_reward") == 1);
+      CHECK(job.val_metrics.count("kl_sequence") == 1);
+    }
+  }
+  const std::string report = read(out / "report.md");
+  CHECK_THAT(report, Catch::Contains("## Alignment: reward against KL to the reference") &&
+                         Catch::Contains("Best-of-n from reward_model"));
+  CHECK(stdfs::file_size(out / "report/reward_kl.png") > 1000);
 }
