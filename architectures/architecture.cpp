@@ -19,6 +19,14 @@ std::string_view kind_name(ArchitectureKind kind) {
   return "unknown";
 }
 
+std::optional<ArchitectureKind> kind_from_name(std::string_view name) {
+  for (const auto kind :
+       {ArchitectureKind::encoder, ArchitectureKind::decoder, ArchitectureKind::encoder_decoder}) {
+    if (kind_name(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
 Architecture::Architecture(const ArchitectureOptions& options) : options_(options) {
   check(options);
   embeddings = register_module("embeddings", Embeddings(options));

@@ -15,14 +15,12 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "architectures/architecture_kind.h"
 #include "architectures/architecture_options.h"
 #include "architectures/embeddings.h"
 #include "nn/kv_cache.h"
 
 namespace sslx::arch {
-
-enum class ArchitectureKind { encoder, decoder, encoder_decoder };
-std::string_view kind_name(ArchitectureKind kind);  // "encoder", "decoder", "encoder_decoder"
 
 struct ArchitectureInputs {
   at::Tensor token_ids = {};  // (B, T) int64: the encoder's input, or the decoder's in a decoder

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "nn/feed_forward.h"
 #include "nn/init.h"
@@ -51,7 +53,18 @@ struct ArchitectureOptions {
   bool tied_head_scale = false;
 };
 
-// Throws (c10::Error) naming the first inconsistent value.
+// An inconsistent option: the [model] key it is about and what is wrong.
+struct OptionProblem {
+  std::string key;  // "n_heads", ...
+  std::string message;
+};
+
+// Every inconsistent value, for `causal` self-attention (the decoder's; T5's relative buckets
+// split differently for bidirectional attention) or not. Run on the config before a job starts,
+// and again when a backbone is built.
+std::vector<OptionProblem> problems(const ArchitectureOptions& options, bool causal);
+
+// Throws (c10::Error) with every problem that holds with either kind of attention.
 void check(const ArchitectureOptions& options);
 
 // The options of one block of a stack.

@@ -120,7 +120,9 @@ void add_training(config::Schema& schema) {
               .doc = "a tied LM head scales the hidden states by d_model^-1/2 first (T5)"});
 }
 
-config::Schema schema(bool encoder_decoder) {
+}  // namespace
+
+config::Schema standard_schema(bool encoder_decoder) {
   config::Schema schema;
   add_shape(schema);
   if (encoder_decoder) {
@@ -134,8 +136,6 @@ config::Schema schema(bool encoder_decoder) {
   add_training(schema);
   return schema;
 }
-
-}  // namespace
 
 ArchitectureOptions options_from_config(const config::Node& m, std::int64_t vocab_size) {
   ArchitectureOptions o{.vocab_size = vocab_size,
@@ -165,6 +165,41 @@ ArchitectureOptions options_from_config(const config::Node& m, std::int64_t voca
   return o;
 }
 
+config::Check check_standard_options(ArchitectureKind kind) {
+  return [kind](const config::CheckContext& context) {
+    const config::Node& model = context.options();
+    const ArchitectureOptions options = options_from_config(model, /*vocab_size=*/1);
+    for (const auto& problem : problems(options, kind != ArchitectureKind::encoder)) {
+      if (problem.key != "vocab_size") context.error(problem.key, problem.message);
+    }
+    // Learned positions are a table of max_positions rows: longer inputs have no row.
+    const std::int64_t length = context.root().get_int("trainer.sequence_length");
+    if (options.positions == PositionKind::learned && length > options.max_positions) {
+      context.error_at("trainer.sequence_length",
+                       "sequences of " + std::to_string(length) + " tokens exceed the " +
+                           std::to_string(options.max_positions) +
+                           " learned positions of the model (model.max_positions)");
+    }
+  };
+}
+
+void ArchitectureRegistry::add(std::string name, std::string doc, ArchitectureKind kind,
+                               config::Schema schema, Factory factory, config::Check check) {
+  const std::string key = name;
+  Registry::add(std::move(name), std::move(doc), std::move(schema), std::move(factory),
+                std::move(check));
+  kinds_[key] = kind;
+}
+
+ArchitectureKind ArchitectureRegistry::kind_of(std::string_view name) const {
+  require_index(name);
+  return kinds_.find(name)->second;
+}
+
+ArchitectureKind model_kind(const config::Node& config) {
+  return architecture_registry().kind_of(config.get_string("model.arch"));
+}
+
 ArchitectureRegistry& architecture_registry() {
   static ArchitectureRegistry registry("architecture", "model backbone", "model", "decoder",
                                        "arch");
@@ -174,19 +209,28 @@ ArchitectureRegistry& architecture_registry() {
 void register_builtin_architectures() {
   auto& registry = architecture_registry();
   if (registry.contains("decoder")) return;
-  registry.add("encoder", "BERT-like: bidirectional self-attention blocks", schema(false),
-               [](const config::Node& m, std::int64_t vocab) {
-                 return std::make_unique<Encoder>(options_from_config(m, vocab));
-               });
-  registry.add("decoder", "GPT-like: causal self-attention blocks (prefix LM, KV cache)",
-               schema(false), [](const config::Node& m, std::int64_t vocab) {
-                 return std::make_unique<Decoder>(options_from_config(m, vocab));
-               });
-  registry.add("encoder_decoder",
-               "T5-like: encoder, and a causal decoder cross-attending to it (KV cache)",
-               schema(true), [](const config::Node& m, std::int64_t vocab) {
-                 return std::make_unique<EncoderDecoder>(options_from_config(m, vocab));
-               });
+  using Kind = ArchitectureKind;
+  registry.add(
+      "encoder", "BERT-like: bidirectional self-attention blocks", Kind::encoder,
+      standard_schema(false),
+      [](const config::Node& m, std::int64_t vocab) {
+        return std::make_unique<Encoder>(options_from_config(m, vocab));
+      },
+      check_standard_options(Kind::encoder));
+  registry.add(
+      "decoder", "GPT-like: causal self-attention blocks (prefix LM, KV cache)", Kind::decoder,
+      standard_schema(false),
+      [](const config::Node& m, std::int64_t vocab) {
+        return std::make_unique<Decoder>(options_from_config(m, vocab));
+      },
+      check_standard_options(Kind::decoder));
+  registry.add(
+      "encoder_decoder", "T5-like: encoder, and a causal decoder cross-attending to it (KV cache)",
+      Kind::encoder_decoder, standard_schema(true),
+      [](const config::Node& m, std::int64_t vocab) {
+        return std::make_unique<EncoderDecoder>(options_from_config(m, vocab));
+      },
+      check_standard_options(Kind::encoder_decoder));
 }
 
 }  // namespace sslx::arch

@@ -5,6 +5,7 @@
 
 #include "objectives/batch_indices.h"
 #include "objectives/mlm_masking.h"
+#include "objectives/run_checks.h"
 
 namespace sslx::objectives {
 
@@ -113,7 +114,8 @@ void register_clm() {
       "clm", "causal language modelling (GPT): next-token prediction on a decoder", schema,
       [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<ClmObjective>(options, context);
-      });
+      },
+      accepts_architectures("clm", {"decoder"}));
 }
 
 }  // namespace sslx::objectives

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "objectives/file_splits.h"
+#include "objectives/run_checks.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -154,9 +155,11 @@ void register_dpo() {
               .max = 0.5});
   objective_registry().add(
       "dpo", "DPO / IPO: preference pairs against a frozen reference, no reward model",
-      std::move(schema), [](const config::Node& options, const ObjectiveContext& context) {
+      std::move(schema),
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<DpoObjective>(options, context);
-      });
+      },
+      all_of({accepts_architectures("dpo", {"decoder"}), check_init_from, check_files_exist}));
 }
 
 }  // namespace sslx::objectives

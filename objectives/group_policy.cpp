@@ -174,16 +174,20 @@ void register_group_policy_objectives() {
   register_builtin_rewards();
   objective_registry().add(
       "grpo", "GRPO: group-normalised advantages, clipped ratio, k3 KL to the reference",
-      group_policy_schema(true), [](const config::Node& options, const ObjectiveContext& context) {
+      group_policy_schema(true),
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<GroupPolicyObjective>("grpo", GroupBaseline::group_mean, options,
                                                       context);
-      });
+      },
+      policy_objective_check("grpo"));
   objective_registry().add(
       "rloo", "RLOO: leave-one-out baseline over each prompt's samples, clipped ratio, k3 KL",
-      group_policy_schema(false), [](const config::Node& options, const ObjectiveContext& context) {
+      group_policy_schema(false),
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<GroupPolicyObjective>("rloo", GroupBaseline::leave_one_out, options,
                                                       context);
-      });
+      },
+      policy_objective_check("rloo"));
 }
 
 }  // namespace sslx::objectives

@@ -6,6 +6,7 @@
 #include "data/byte_tokenizer.h"
 #include "objectives/batch_indices.h"
 #include "objectives/clm.h"
+#include "objectives/run_checks.h"
 #include "util/strings.h"
 
 namespace sslx::objectives {
@@ -153,10 +154,12 @@ void register_mlm() {
               .type = config::Type::kBool,
               .default_value = false,
               .doc = "choose whole words (byte tokenizer: a word starts after whitespace)"});
-  objective_registry().add("mlm", "masked language modelling (BERT cloze) on an encoder", schema,
-                           [](const config::Node& options, const ObjectiveContext& context) {
-                             return std::make_unique<MlmObjective>(options, context);
-                           });
+  objective_registry().add(
+      "mlm", "masked language modelling (BERT cloze) on an encoder", schema,
+      [](const config::Node& options, const ObjectiveContext& context) {
+        return std::make_unique<MlmObjective>(options, context);
+      },
+      accepts_architectures("mlm", {"encoder"}));
 }
 
 }  // namespace sslx::objectives

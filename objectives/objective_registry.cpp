@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "architectures/architecture_registry.h"
 #include "config/config_error.h"
 #include "objectives/clm.h"
 #include "objectives/dpo.h"
@@ -35,13 +36,18 @@ void register_builtin_objectives() {
 }
 
 void require_architecture(const std::string& objective, const config::Node& model,
-                          const std::vector<std::string>& compatible) {
+                          const std::vector<std::string>& kinds) {
   const config::Node& arch = model.at_path("arch");
-  if (std::find(compatible.begin(), compatible.end(), arch.as_string()) != compatible.end()) return;
+  const std::string kind(arch::kind_name(arch::architecture_registry().kind_of(arch.as_string())));
+  if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) return;
   throw config::ConfigError("model.arch", arch.origin(),
-                            "objective " + in_quotes(objective) + " does not run on " +
-                                in_quotes(arch.as_string()) +
-                                "; compatible: " + join(compatible, ", "));
+                            "objective " + in_quotes(objective) + " does not train " +
+                                in_quotes(arch.as_string()) + " (kind " + kind +
+                                "); it trains kinds: " + join(kinds, ", "));
+}
+
+bool is_kind(const config::Node& model, std::string_view kind) {
+  return arch::kind_name(arch::architecture_registry().kind_of(model.get_string("arch"))) == kind;
 }
 
 }  // namespace sslx::objectives

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node.h"
@@ -28,8 +29,13 @@ ObjectiveRegistry& objective_registry();
 // Registers the built-in objectives (idempotent).
 void register_builtin_objectives();
 
-// Throws a ConfigError at model.arch when `arch` is not one of `compatible`, naming them.
+// Throws a ConfigError at model.arch when the kind of the selected architecture ("encoder",
+// "decoder", "encoder_decoder") is not one of `kinds`. The same rule runs at --dry-run
+// (accepts_architectures in objectives/run_checks.h).
 void require_architecture(const std::string& objective, const config::Node& model,
-                          const std::vector<std::string>& compatible);
+                          const std::vector<std::string>& kinds);
+
+// Whether the [model] section selects an architecture of `kind`.
+bool is_kind(const config::Node& model, std::string_view kind);
 
 }  // namespace sslx::objectives

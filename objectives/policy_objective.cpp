@@ -1,11 +1,15 @@
 #include "objectives/policy_objective.h"
 
 #include <torch/torch.h>
+
 #include <chrono>
+#include <cstdio>
+#include <utility>
 
 #include "data/jsonl_reader.h"
 #include "objectives/file_splits.h"
 #include "objectives/policy_losses.h"
+#include "objectives/run_checks.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -190,6 +194,29 @@ at::Tensor PolicyObjective::scores(const rollout::Rollout& rollout, const Prompt
   return scores;
 }
 
+void PolicyObjective::keep_samples(const rollout::Rollout& rollout, const PromptSet& prompts,
+                                   const std::vector<std::int64_t>& indices,
+                                   const at::Tensor& rewards, const at::Tensor& kl) {
+  // The first validation prompts, sampled from the same streams at every evaluation: a reader
+  // follows how the answers to the same prompts change as training goes on.
+  const auto [prompt_texts, responses] = texts_of(rollout, prompts, indices, tokenizer_);
+  for (std::size_t row = 0; row < indices.size(); ++row) {
+    if (indices[row] >= kEvaluationSamples) continue;
+    char numbers[96];
+    std::snprintf(numbers, sizeof numbers, "reward %.4f, KL %.4f, %s", rewards[row].item<double>(),
+                  kl[row].item<double>(),
+                  rollout.ended_with_eos[row].item<bool>() ? "ended with EOS" : "cut off");
+    char name[32];
+    std::snprintf(name, sizeof name, "sample_%02lld", static_cast<long long>(indices[row]));
+    evaluation_texts_[name] =
+        prompt_texts[row] + "\n--- response (" + numbers + ") ---\n" + responses[row];
+  }
+}
+
+std::map<std::string, std::string> PolicyObjective::take_evaluation_texts() {
+  return std::exchange(evaluation_texts_, {});
+}
+
 at::Tensor PolicyObjective::reference_log_probs(const rollout::Rollout& rollout) {
   const torch::NoGradGuard no_grad;
   return rollout::token_log_probs(rollout::response_logits(logits_of(*reference_), rollout),
@@ -232,6 +259,7 @@ train::LossTerms PolicyObjective::loss(const train::Batch& batch) {
     terms.metrics["gold_reward"] = {gold.to(at::kDouble).sum().item<double>(), n};
   }
   terms.metrics["kl_sequence"] = {kl.sum().item<double>(), n};
+  if (batch.at("validation").item<bool>()) keep_samples(rollout, prompts, indices, rewards, kl);
   terms.metrics["response_length"] = {rollout.lengths.sum().item<double>(), n};
   terms.metrics["eos_fraction"] = {rollout.ended_with_eos.sum().item<double>(), n};
   return terms;
@@ -245,6 +273,27 @@ void PolicyObjective::save_state(train::TrainerState& state) const {
 void PolicyObjective::load_state(const train::TrainerState& state) {
   sampler_.restore(state.sampler);
   rollout_rng_.set_state(state.rng_states.at(name_ + "/rollout"));
+}
+
+config::Check policy_objective_check(const std::string& name) {
+  return all_of({accepts_architectures(name, {"decoder"}), check_init_from, check_files_exist,
+                 [](const config::CheckContext& context) {
+                   const std::int64_t length = context.root().get_int("trainer.sequence_length");
+                   const std::int64_t new_tokens = context.options().get_int("max_new_tokens");
+                   if (new_tokens >= length) {
+                     context.error("max_new_tokens",
+                                   std::to_string(new_tokens) +
+                                       " new tokens leave no room for a prompt in "
+                                       "trainer.sequence_length = " +
+                                       std::to_string(length));
+                   }
+                   // A step is one rollout batch: its size is trainer.batch_size prompts.
+                   if (context.root().get_int("trainer.grad_accumulation") != 1) {
+                     context.error_at("trainer.grad_accumulation",
+                                      "a policy step is one rollout batch; set 1 and size the "
+                                      "step with trainer.batch_size (prompts)");
+                   }
+                 }});
 }
 
 void add_policy_fields(config::Schema& schema, const std::string& max_new_tokens_doc) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "config/check.h"
 #include "data/sampler.h"
 #include "objectives/language_model.h"
 #include "objectives/objective_registry.h"
@@ -71,6 +72,7 @@ class PolicyObjective : public train::Objective {
   bool overrides_step() const override { return true; }
 
   LanguageModelImpl& reference() { return *reference_; }
+  std::map<std::string, std::string> take_evaluation_texts() override;
 
  protected:
   // The rollout of `samples_per_prompt` responses to each of `prompts`[indices]; row r's stream
@@ -84,6 +86,11 @@ class PolicyObjective : public train::Objective {
   // missing-EOS penalty.
   at::Tensor scores(const rollout::Rollout& rollout, const PromptSet& prompts,
                     const std::vector<std::int64_t>& rows_to_prompts);
+  // Keeps the texts of the rows answering the first kEvaluationSamples validation prompts.
+  void keep_samples(const rollout::Rollout& rollout, const PromptSet& prompts,
+                    const std::vector<std::int64_t>& indices, const at::Tensor& rewards,
+                    const at::Tensor& kl);
+  static constexpr std::int64_t kEvaluationSamples = 4;
   // (B, N) log-probabilities of the response tokens under the frozen reference.
   at::Tensor reference_log_probs(const rollout::Rollout& rollout);
   rollout::LogitsFunction policy_logits();
@@ -102,7 +109,8 @@ class PolicyObjective : public train::Objective {
   LanguageModel policy_{nullptr};
   LanguageModel reference_{nullptr};
   std::unique_ptr<Reward> reward_;
-  std::unique_ptr<Reward> gold_reward_;  // evaluation only; null unless configured
+  std::unique_ptr<Reward> gold_reward_;                  // evaluation only; null unless configured
+  std::map<std::string, std::string> evaluation_texts_;  // the first validation samples
   PromptSet train_, validation_;
   data::Sampler sampler_;
   RngStream rollout_rng_;
@@ -113,6 +121,11 @@ class PolicyObjective : public train::Objective {
 // prompt_field, skip_malformed), init_from, max_new_tokens, temperature, missing_eos_penalty and
 // reward. `max_new_tokens_doc` says what else max_new_tokens means to the objective.
 void add_policy_fields(config::Schema& schema, const std::string& max_new_tokens_doc);
+
+// The config check of a policy objective: a decoder policy, init_from, the prompt files, room
+// for a prompt before max_new_tokens within trainer.sequence_length, no gradient accumulation. The
+// rewards check their own options (objectives/reward.cpp).
+config::Check policy_objective_check(const std::string& name);
 
 train::Metric scalar_metric(double value);
 double mean_of(const at::Tensor& x);

@@ -328,9 +328,11 @@ void register_ppo() {
               .min = 1});
   objective_registry().add(
       "ppo", "PPO: per-token KL penalty in the reward, GAE, clipped surrogate and value losses",
-      std::move(schema), [](const config::Node& options, const ObjectiveContext& context) {
+      std::move(schema),
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<PpoObjective>(options, context);
-      });
+      },
+      policy_objective_check("ppo"));
 }
 
 }  // namespace sslx::objectives

@@ -5,6 +5,7 @@
 #include "objectives/batch_indices.h"
 #include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
+#include "objectives/run_checks.h"
 #include "util/error.h"
 
 namespace sslx::objectives {
@@ -15,7 +16,7 @@ constexpr const char* kRngName = "prefix_lm_split";
 }  // namespace
 
 PrefixLmObjective::PrefixLmObjective(const config::Node&, const ObjectiveContext& context)
-    : encoder_decoder_(context.model.get_string("arch") == "encoder_decoder"),
+    : encoder_decoder_(is_kind(context.model, "encoder_decoder")),
       batch_size_(context.trainer.batch_size),
       sequence_length_(context.trainer.sequence_length),
       seed_(context.seed),
@@ -135,9 +136,11 @@ void register_prefix_lm() {
       "prefix_lm",
       "prefix language modelling: a random split, a bidirectional prefix (decoder) or the "
       "prefix as encoder input (encoder_decoder), loss after the split",
-      config::Schema{}, [](const config::Node& options, const ObjectiveContext& context) {
+      config::Schema{},
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<PrefixLmObjective>(options, context);
-      });
+      },
+      accepts_architectures("prefix_lm", {"decoder", "encoder_decoder"}));
 }
 
 }  // namespace sslx::objectives

@@ -10,6 +10,7 @@
 #include "nn/state_io.h"
 #include "objectives/language_model.h"
 #include "objectives/reward_model.h"
+#include "objectives/run_checks.h"
 #include "objectives/topic_classifier.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -130,8 +131,12 @@ void register_builtin_rewards() {
               .doc = "a reward_model run: its folder, its checkpoints/ folder or one checkpoint"});
   reward_registry().add(
       "reward_model", "the scalar of a trained reward model at the last token of the response",
-      std::move(schema), [](const config::Node& options, const RewardContext& context) {
+      std::move(schema),
+      [](const config::Node& options, const RewardContext& context) {
         return std::make_unique<RewardModelReward>(options, context);
+      },
+      [](const config::CheckContext& context) {
+        check_run_reference(context, "checkpoint", {"reward_model"});
       });
 
   config::Schema topic;
@@ -154,12 +159,19 @@ void register_builtin_rewards() {
              .default_value = 1.0,
              .doc = "additive pseudo-count of every word in every class",
              .min = 1e-6});
-  reward_registry().add("topic_match",
-                        "P(requested topic | response) under a naive Bayes classifier of a "
-                        "labelled corpus (a gold reward for the fortune tasks)",
-                        std::move(topic), [](const config::Node& options, const RewardContext&) {
-                          return std::make_unique<TopicMatchReward>(options);
-                        });
+  reward_registry().add(
+      "topic_match",
+      "P(requested topic | response) under a naive Bayes classifier of a "
+      "labelled corpus (a gold reward for the fortune tasks)",
+      std::move(topic),
+      [](const config::Node& options, const RewardContext&) {
+        return std::make_unique<TopicMatchReward>(options);
+      },
+      [](const config::CheckContext& context) {
+        const std::string& directory = context.options().get_string("directory");
+        if (!stdfs::is_directory(directory))
+          context.error("directory", "no directory " + directory);
+      });
 }
 
 }  // namespace sslx::objectives

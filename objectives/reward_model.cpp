@@ -6,6 +6,7 @@
 #include "data/batching.h"
 #include "objectives/file_splits.h"
 #include "objectives/language_model.h"
+#include "objectives/run_checks.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -222,9 +223,12 @@ void register_reward_model() {
   objective_registry().add(
       "reward_model",
       "reward model: scalar head at the last token, -log sigmoid(r_chosen - r_rejected - margin)",
-      schema, [](const config::Node& options, const ObjectiveContext& context) {
+      schema,
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<RewardModelObjective>(options, context);
-      });
+      },
+      all_of({accepts_architectures("reward_model", {"encoder", "decoder", "encoder_decoder"}),
+              check_init_from, check_files_exist}));
 }
 
 }  // namespace sslx::objectives

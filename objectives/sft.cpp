@@ -7,6 +7,7 @@
 #include "objectives/clm.h"
 #include "objectives/file_splits.h"
 #include "objectives/mlm_masking.h"
+#include "objectives/run_checks.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -204,9 +205,11 @@ void register_sft() {
                       "checkpoint directory (with model.pt) of a pretraining run to start from");
   objective_registry().add(
       "sft", "supervised fine-tuning: next-token loss on completion / assistant tokens only",
-      schema, [](const config::Node& options, const ObjectiveContext& context) {
+      schema,
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<SftObjective>(options, context);
-      });
+      },
+      all_of({accepts_architectures("sft", {"decoder"}), check_init_from, check_files_exist}));
 }
 
 }  // namespace sslx::objectives

@@ -7,6 +7,7 @@
 #include "objectives/batch_indices.h"
 #include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
+#include "objectives/run_checks.h"
 #include "util/error.h"
 
 namespace sslx::objectives {
@@ -52,7 +53,7 @@ SpanCorruptionObjective::SpanCorruptionObjective(const config::Node& options,
                                                  const ObjectiveContext& context)
     : density_(options.get_float("noise_density")),
       mean_span_(options.get_float("mean_noise_span_length")),
-      decoder_only_(context.model.get_string("arch") == "decoder"),
+      decoder_only_(is_kind(context.model, "decoder")),
       batch_size_(context.trainer.batch_size),
       seed_(context.seed),
       specials_(context.tokenizer.specials()),
@@ -168,9 +169,11 @@ void register_span_corruption() {
       "span_corruption",
       "T5 span corruption: sentinels for noise spans in the inputs, the spans as targets "
       "(encoder_decoder; decoder with a prefix over the inputs)",
-      schema, [](const config::Node& options, const ObjectiveContext& context) {
+      schema,
+      [](const config::Node& options, const ObjectiveContext& context) {
         return std::make_unique<SpanCorruptionObjective>(options, context);
-      });
+      },
+      accepts_architectures("span_corruption", {"encoder_decoder", "decoder"}));
 }
 
 }  // namespace sslx::objectives

@@ -73,6 +73,29 @@ TEST_CASE("truncate_after cuts rows past a checkpoint so a resumed run has no du
   CHECK(series.values[50] == -50.0);
 }
 
+TEST_CASE("texts of evaluations during training are kept by step, and cut with the rows") {
+  test::TempDir dir;
+  const auto path = dir / "log.h5";
+  {
+    auto writer = log::RunLogWriter::create(path, "");
+    writer.log_texts(10, {{"sample_00", "A fortune about work:\n--- response ---\nfirst"}});
+    writer.log_texts(20, {{"sample_00", "second"}, {"sample_01", "third"}});
+    writer.log_texts(30, {});   // nothing to keep: no group
+    writer.truncate_after(15);  // a resume from step 15 takes step 20 again
+    writer.log_texts(20, {{"sample_00", "again"}});
+    writer.close(RunStatus::kCompleted);
+  }
+  log::write_evaluation(path, {}, {{"generate/sample_0", "final"}});
+  const log::RunLogReader reader(path);
+  const auto texts = reader.training_texts();
+  REQUIRE(texts.size() == 2);
+  CHECK(texts.at(10).at("sample_00") == "A fortune about work:\n--- response ---\nfirst");
+  CHECK(texts.at(20).size() == 1);
+  CHECK(texts.at(20).at("sample_00") == "again");
+  // The final evaluation's texts stay apart from them.
+  CHECK(reader.eval_texts() == std::map<std::string, std::string>{{"generate/sample_0", "final"}});
+}
+
 TEST_CASE("bad names and missing files give clear errors") {
   test::TempDir dir;
   auto writer = log::RunLogWriter::create(dir / "log.h5", "");

@@ -31,6 +31,7 @@
 #include "data/packing.h"
 #include "objectives/batch_indices.h"
 #include "objectives/objective_registry.h"
+#include "objectives/run_checks.h"
 #include "objectives/split_blocks.h"
 #include "registry/plugin.h"
 #include "train/objective.h"
@@ -211,7 +212,8 @@ void register_rtd() {
       std::move(schema),
       [](const config::Node& options, const objectives::ObjectiveContext& context) {
         return std::make_unique<RtdObjective>(options, context);
-      });
+      },
+      objectives::accepts_architectures("rtd", {"encoder"}));
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
-// `sslx log show FILE`: status, provenance and latest values of a run log.
+// `sslx log show FILE [--config] [--texts]`: status, provenance and latest values of a run log;
+// on request its resolved config and its texts (samples of the evaluations).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "cli/commands.h"
 #include "log/run_log.h"
@@ -14,7 +18,21 @@ std::string number(double value) {
   return buffer;
 }
 
-void show(const std::string& path, bool with_config) {
+void print_texts(const std::string& heading, const std::map<std::string, std::string>& texts) {
+  if (texts.empty()) return;
+  std::cout << "\n  " << heading << ":\n";
+  for (const auto& [name, text] : texts) {
+    std::cout << "    [" << name << "]\n";
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t end = std::min(text.find('\n', start), text.size());
+      std::cout << "      " << text.substr(start, end - start) << '\n';
+      start = end + 1;
+    }
+  }
+}
+
+void show(const std::string& path, bool with_config, bool with_texts) {
   const log::RunLogReader reader(path);
   std::cout << path << '\n'
             << "  status:   " << log::to_string(reader.status()) << '\n'
@@ -41,6 +59,16 @@ void show(const std::string& path, bool with_config) {
     for (const auto& [name, value] : eval)
       std::cout << "    " << name << " = " << number(value) << '\n';
   }
+  const auto texts = reader.eval_texts();
+  const auto training_texts = reader.training_texts();
+  if (with_texts) {
+    for (const auto& [step, samples] : training_texts)
+      print_texts("texts of the evaluation at step " + std::to_string(step), samples);
+    print_texts("texts of the final evaluation", texts);
+  } else if (!texts.empty() || !training_texts.empty()) {
+    std::cout << "\n  texts: " << texts.size() << " of the final evaluation, "
+              << training_texts.size() << " evaluations during training (--texts shows them)\n";
+  }
   if (with_config) std::cout << "\n# resolved config\n" << reader.attribute("config");
 }
 
@@ -52,9 +80,13 @@ void add_log_command(CLI::App& app) {
   auto* show_command = log->add_subcommand("show", "Status, config and latest metric values");
   auto path = std::make_shared<std::string>();
   auto with_config = std::make_shared<bool>(false);
+  auto with_texts = std::make_shared<bool>(false);
   show_command->add_option("file", *path, "log.h5 of a job")->required()->check(CLI::ExistingFile);
   show_command->add_flag("--config", *with_config, "also print the resolved config of the run");
-  show_command->callback([path, with_config] { show(*path, *with_config); });
+  show_command->add_flag("--texts", *with_texts,
+                         "also print the texts of the evaluations (sampled responses, skips)");
+  show_command->callback(
+      [path, with_config, with_texts] { show(*path, *with_config, *with_texts); });
 }
 
 }  // namespace sslx::cli

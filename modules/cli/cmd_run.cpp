@@ -248,7 +248,7 @@ void run(const RunArguments& arguments) {
   }
   if (arguments.fresh) {
     for (const auto& job : experiment.jobs)
-      stdfs::remove_all(experiment.output / config::job_directory_name(job));
+      clear_job_directory(experiment.output / config::job_directory_name(job));
   }
   if (experiment.jobs.size() == 1) {
     // One job: in this process, with its progress line on the terminal.

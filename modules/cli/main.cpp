@@ -1,5 +1,8 @@
 // `sslx`: the command-line entry point. Only this file decides exit codes (docs/cli.md).
+#include <c10/util/Exception.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/builtins.h"
@@ -66,6 +69,13 @@ int main(int argc, char** argv) {
     return static_cast<int>(sslx::ExitCode::kUsage);
   } catch (const sslx::Error& error) {
     return report(error);
+  } catch (const c10::Error& error) {
+    // LibTorch's checks carry a C++ stack trace: for whoever debugs sslx, not for its users.
+    const char* trace = std::getenv("SSLX_BACKTRACE");
+    const bool with_trace = trace != nullptr && std::string(trace) != "0";
+    sslx::console::error(with_trace ? error.what() : error.what_without_backtrace());
+    if (!with_trace) sslx::console::info("(SSLX_BACKTRACE=1 shows where in sslx it was raised)");
+    return static_cast<int>(sslx::ExitCode::kRuntimeFailure);
   } catch (const std::exception& error) {
     sslx::console::error(error.what());
     return static_cast<int>(sslx::ExitCode::kRuntimeFailure);

@@ -1,8 +1,14 @@
 #include "cli/run_job.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <torch/utils.h>
 #include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "config/toml_io.h"
 #include "data/data_registry.h"
@@ -63,30 +69,74 @@ bool job_is_complete(const config::Node& config, const stdfs::path& directory) {
         "use another --out directory, or --fresh to delete the old run");
   }
   if (!stdfs::is_regular_file(directory / "log.h5")) return false;
-  const log::RunLogReader reader(directory / "log.h5");
-  return reader.status() == log::RunStatus::kCompleted &&
-         reader.attribute("eval_status") == "completed";
+  try {
+    const log::RunLogReader reader(directory / "log.h5");
+    return reader.status() == log::RunStatus::kCompleted &&
+           reader.attribute("eval_status") == "completed";
+  } catch (const Error&) {
+    return false;  // an unreadable log: the job's run restores it from its latest checkpoint
+  }
 }
 
 namespace {
 
-// <dir>/running.pid while the job's process lives: `sslx status` tells a running job from one
-// that was killed.
-class PidFile {
+// <dir>/running.pid, holding the pid of the process that runs the job and an exclusive flock()
+// on it: a second `sslx run` on the same job directory is refused (two writers would corrupt
+// log.h5), and `sslx status` tells a running job from one that was killed. The kernel drops the
+// lock when its holder dies however it dies, so a file left by a killed run is no obstacle.
+class JobLock {
  public:
-  explicit PidFile(stdfs::path path) : path_(std::move(path)) {
-    fs::write_text_atomic(path_, std::to_string(::getpid()) + "\n");
+  explicit JobLock(stdfs::path path) : path_(std::move(path)) {
+    for (;;) {
+      fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd_ < 0) throw IoError("cannot open " + path_.string() + ": " + std::strerror(errno));
+      if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const std::string holder = trim(read_all());
+        ::close(fd_);
+        throw Error(path_.parent_path().string() + " is in use by another sslx run" +
+                        (holder.empty() ? std::string() : " (pid " + holder + ")"),
+                    "wait for it to finish, or stop it (Ctrl-C, or kill " +
+                        (holder.empty() ? std::string("its process") : holder) +
+                        ") and run again to resume");
+      }
+      // A holder that finished between our open() and flock() removed the file: our lock is on
+      // an inode no one else will look at. Start over on the path's current file.
+      struct stat opened {
+      }, named{};
+      if (::fstat(fd_, &opened) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+          opened.st_ino == named.st_ino && opened.st_dev == named.st_dev)
+        break;
+      ::close(fd_);
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      ::close(fd_);
+      throw IoError("cannot write " + path_.string() + ": " + std::strerror(errno));
+    }
   }
-  ~PidFile() {
-    std::error_code ignored;
-    stdfs::remove(path_, ignored);
+  ~JobLock() {
+    ::unlink(path_.c_str());  // before the lock is released: see the inode check above
+    ::close(fd_);
   }
-  PidFile(const PidFile&) = delete;
-  PidFile& operator=(const PidFile&) = delete;
+  JobLock(const JobLock&) = delete;
+  JobLock& operator=(const JobLock&) = delete;
 
  private:
+  std::string read_all() const {
+    char buffer[64] = {};
+    const ssize_t n = ::pread(fd_, buffer, sizeof buffer - 1, 0);
+    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+  }
+
   stdfs::path path_;
+  int fd_ = -1;
 };
+
+void remove_all_but_lock(const stdfs::path& directory) {
+  for (const auto& entry : stdfs::directory_iterator(directory)) {
+    if (entry.path().filename() != "running.pid") stdfs::remove_all(entry.path());
+  }
+}
 
 std::string format_number(double value) {
   char buffer[32];
@@ -160,16 +210,25 @@ std::string job_toml(const config::PlannedJob& job) {
 
 }  // namespace
 
+void clear_job_directory(const stdfs::path& directory) {
+  if (!stdfs::exists(directory)) return;
+  {
+    const JobLock lock(directory / "running.pid");
+    remove_all_but_lock(directory);
+  }
+  stdfs::remove_all(directory);
+}
+
 JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& job,
                    const stdfs::path& directory, bool fresh) {
   const std::string config_text = config::to_toml(resolved.config);
-  if (fresh) stdfs::remove_all(directory);
+  stdfs::create_directories(directory);
+  const JobLock lock(directory / "running.pid");
+  if (fresh) remove_all_but_lock(directory);
   if (job_is_complete(resolved.config, directory)) {
     console::info(directory.string() + ": completed, skipped");
     return JobOutcome::kSkipped;
   }
-  stdfs::create_directories(directory);
-  const PidFile pid_file(directory / "running.pid");
   fs::write_text_atomic(directory / "config.toml", config_text);
   fs::write_text_atomic(directory / "job.toml", job_toml(job));
   fs::write_text_atomic(directory / "overrides.txt", join(resolved.overrides, "\n") + "\n");
@@ -178,8 +237,13 @@ JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& j
 
   const config::Node& config = resolved.config;
   const stdfs::path log_path = directory / "log.h5";
-  const bool trained = stdfs::is_regular_file(log_path) &&
-                       log::RunLogReader(log_path).status() == log::RunStatus::kCompleted;
+  bool trained = false;
+  try {
+    trained = stdfs::is_regular_file(log_path) &&
+              log::RunLogReader(log_path).status() == log::RunStatus::kCompleted;
+  } catch (const Error&) {
+    // Unreadable: training restores the log from its latest checkpoint.
+  }
   if (!trained) {
     if (train_job(config, config_text, directory) == JobOutcome::kInterrupted) {
       return JobOutcome::kInterrupted;

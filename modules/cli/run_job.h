@@ -16,8 +16,13 @@ namespace sslx::cli {
 enum class JobOutcome { kCompleted, kSkipped, kInterrupted };
 
 // Writes <dir>/job.toml (name, variant, group, seed: what reports group by), trains, evaluates.
+// Holds <dir>/running.pid locked meanwhile: a second run of the same directory is refused.
 JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& job,
                    const std::filesystem::path& directory, bool fresh);
+
+// Deletes what a job directory holds, unless another sslx run is using it (an Error naming its
+// pid then): `sslx run --fresh`.
+void clear_job_directory(const std::filesystem::path& directory);
 
 // Whether the job in `directory` has finished (trained and evaluated). Throws sslx::Error when
 // the directory holds a run with another config, saying what differs.

@@ -18,6 +18,7 @@ enum class Type { kBool, kInt, kFloat, kString, kArray, kTable, kAny };
 std::string type_name(Type type);
 
 class Schema;
+class CheckContext;
 
 // Chooses the schema of a component section by the value of its selector key (e.g. `name`).
 // Registries implement this, so config does not depend on them.
@@ -28,6 +29,8 @@ class SchemaProvider {
   virtual std::string selector_key() const { return "name"; }  // key naming the component
   virtual const Schema* schema_of(std::string_view name) const = 0;
   virtual std::vector<std::string> names() const = 0;
+  // Runs the named component's own check over the whole config (see config/check.h).
+  virtual void check(std::string_view /*name*/, const CheckContext& /*context*/) const {}
 };
 
 struct Field {

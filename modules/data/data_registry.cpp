@@ -129,6 +129,30 @@ class MarkovCorpus : public TokenSource {
   std::int64_t length_;
 };
 
+// Every pattern of `files` matches a file.
+void check_files(const config::CheckContext& context) {
+  const Node& files = context.options().at_path("files");
+  for (const auto& pattern : files.as_array()) {
+    try {
+      expand_paths({pattern.as_string()});
+    } catch (const Error& error) {
+      context.error("files", error.what());
+    }
+  }
+}
+
+void check_directory(const config::CheckContext& context) {
+  const std::string& directory = context.options().get_string("directory");
+  if (!std::filesystem::is_directory(directory)) {
+    context.error("directory", "no directory " + directory);
+    return;
+  }
+  for (const auto& name : context.options().at_path("classes").as_array()) {
+    if (!std::filesystem::is_regular_file(std::filesystem::path(directory) / name.as_string()))
+      context.error("classes", "no class file " + name.as_string() + " in " + directory);
+  }
+}
+
 void register_corpora() {
   auto& registry = corpus_registry();
   Schema text;
@@ -141,8 +165,9 @@ void register_corpora() {
             .default_value = "blank_line",
             .doc = "what separates documents",
             .choices = {"line", "blank_line", "percent_line"}});
-  registry.add("text", "plain-text files split into documents", with_common_fields(text),
-               [](const Node& o) { return std::make_unique<TextSource>(o); });
+  registry.add(
+      "text", "plain-text files split into documents", with_common_fields(text),
+      [](const Node& o) { return std::make_unique<TextSource>(o); }, check_files);
 
   Schema jsonl;
   jsonl.add({.key = "files",
@@ -157,9 +182,9 @@ void register_corpora() {
              .type = Type::kBool,
              .default_value = false,
              .doc = "count and skip malformed lines instead of stopping"});
-  registry.add("jsonl", "JSONL files with one {\"text\": ...} document per line",
-               with_common_fields(jsonl),
-               [](const Node& o) { return std::make_unique<JsonlSource>(o); });
+  registry.add(
+      "jsonl", "JSONL files with one {\"text\": ...} document per line", with_common_fields(jsonl),
+      [](const Node& o) { return std::make_unique<JsonlSource>(o); }, check_files);
 
   Schema fortunes;
   fortunes.add({.key = "directory",
@@ -171,9 +196,10 @@ void register_corpora() {
                 .default_value = Node(config::Array{}),
                 .doc = "categories to read (empty: all)",
                 .element_type = Type::kString});
-  registry.add("fortunes", "the fortune collection: entries split on % lines (the default corpus)",
-               with_common_fields(fortunes),
-               [](const Node& o) { return std::make_unique<FortunesSource>(o); });
+  registry.add(
+      "fortunes", "the fortune collection: entries split on % lines (the default corpus)",
+      with_common_fields(fortunes),
+      [](const Node& o) { return std::make_unique<FortunesSource>(o); }, check_directory);
 
   Schema markov;
   markov.add({.key = "states",
@@ -273,6 +299,11 @@ void register_tokenizers() {
                                .model_type = o.get_string("model_type")});
         }
         return std::make_unique<SentencePieceTokenizer>(model, sentinels);
+      },
+      [](const config::CheckContext& context) {
+        const std::string& model = context.options().get_string("model");
+        if (!model.empty() && !std::filesystem::is_regular_file(model))
+          context.error("model", "no SentencePiece model file " + model);
       });
 }
 
@@ -340,6 +371,12 @@ std::unique_ptr<Tokenizer> make_tokenizer(const config::Node& config, const Sour
 }
 
 }  // namespace
+
+bool vocabulary_depends_on_corpus(const config::Node& tokenizer) {
+  const config::Node* model = tokenizer.find("model");
+  return tokenizer.get_string("name") == "sentencepiece" && model != nullptr &&
+         model->is_string() && model->as_string().empty();
+}
 
 std::unique_ptr<Tokenizer> build_tokenizer(const config::Node& config) {
   return make_tokenizer(config, read_source(config));

@@ -40,6 +40,11 @@ struct LmData {
 
 // Builds the tokenizer and the per-split token corpora described by a validated config.
 LmData prepare_lm_data(const config::Node& config);
+// Whether the vocabulary of a validated [tokenizer] table is learned from the [data] corpus (a
+// SentencePiece tokenizer without a model file): two runs then share token ids only when they
+// share both tables.
+bool vocabulary_depends_on_corpus(const config::Node& tokenizer);
+
 // Builds only the tokenizer (training a SentencePiece model on the corpus when it needs one).
 std::unique_ptr<Tokenizer> build_tokenizer(const config::Node& config);
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "architectures/architecture_registry.h"
 #include "config/toml_io.h"
 #include "eval/backbone_loading.h"
 #include "eval/builtin_evaluators.h"
@@ -23,6 +24,7 @@
 #include "objectives/language_model.h"
 #include "objectives/policy_objective.h"
 #include "objectives/reward.h"
+#include "objectives/run_checks.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -66,8 +68,10 @@ class AlignmentEvaluator : public Evaluator {
   }
 
   std::optional<std::string> skip_reason(EvalContext& context) const override {
-    const std::string arch = context.config().get_string("model.arch");
-    if (arch != "decoder") return "alignment needs a decoder policy; model.arch is " + arch;
+    if (arch::model_kind(context.config()) != arch::ArchitectureKind::decoder) {
+      return "alignment needs a decoder policy; model.arch is " +
+             context.config().get_string("model.arch");
+    }
     if (options_.at_path("prompt_files").as_array().empty())
       return "eval.alignment.prompt_files is empty: no held-out prompts to sample";
     return not_a_language_model(
@@ -391,7 +395,23 @@ void register_alignment() {
       "a policy against its reference on held-out prompts: proxy and gold reward, KL, win rate, "
       "best-of-n",
       std::move(schema),
-      [](const config::Node& options) { return std::make_unique<AlignmentEvaluator>(options); });
+      [](const config::Node& options) { return std::make_unique<AlignmentEvaluator>(options); },
+      [](const config::CheckContext& context) {
+        // Paths (anything but the keywords) name runs that must exist or run earlier.
+        const auto named = [&context](const char* key, std::initializer_list<const char*> words) {
+          const std::string& value = context.options().get_string(key);
+          for (const char* word : words) {
+            if (value == word) return false;
+          }
+          return true;
+        };
+        if (named("policy", {"self", "init_from"}))
+          objectives::check_run_reference(context, "policy", {});
+        if (named("reference", {"self", "init_from"}))
+          objectives::check_run_reference(context, "reference", {});
+        if (named("proxy_checkpoint", {"self", ""}))
+          objectives::check_run_reference(context, "proxy_checkpoint", {"reward_model"});
+      });
 }
 
 }  // namespace sslx::eval

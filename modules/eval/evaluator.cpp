@@ -66,7 +66,7 @@ EvaluatorRegistry::EvaluatorRegistry()
 }
 
 void EvaluatorRegistry::add(std::string name, std::string doc, config::Schema schema,
-                            Factory factory) {
+                            Factory factory, config::Check check) {
   if (section_->find(name) != nullptr) {
     throw Error("evaluator " + in_quotes(name) + " would clash with the key eval." + name,
                 "give the evaluator another name");
@@ -75,7 +75,7 @@ void EvaluatorRegistry::add(std::string name, std::string doc, config::Schema sc
   auto nested = std::make_shared<config::Schema>("options of the evaluator `" + name + "`");
   for (const auto& field : schema.fields())
     nested->add(field);
-  Registry::add(name, std::move(doc), std::move(schema), std::move(factory));
+  Registry::add(name, std::move(doc), std::move(schema), std::move(factory), std::move(check));
   section_->add({.key = name,
                  .type = config::Type::kTable,
                  .default_value = config::Node(config::Table{}),
@@ -154,6 +154,16 @@ config::Node options_of(const config::Node& config, const std::string& name) {
 
 void validate_eval_config(const config::Node& config) {
   require_registered(configured_tasks(config), "eval.tasks", config.find_path("eval.tasks"));
+}
+
+void check_eval_config(const config::Node& config, const config::UpstreamRuns& upstream,
+                       config::DiagnosticList& diagnostics) {
+  for (const auto& name : configured_tasks(config)) {
+    const config::Node* options = config.find_path("eval." + name);
+    if (options == nullptr || !evaluator_registry().contains(name)) continue;
+    evaluator_registry().check(
+        name, config::CheckContext(config, *options, "eval." + name, upstream, diagnostics));
+  }
 }
 
 EvalResults run_evaluators(const config::Node& config, const stdfs::path& checkpoint,

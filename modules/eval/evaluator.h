@@ -64,7 +64,10 @@ class Evaluator {
 class EvaluatorRegistry : public registry::Registry<Evaluator> {
  public:
   EvaluatorRegistry();
-  void add(std::string name, std::string doc, config::Schema schema, Factory factory);
+  // `check`: the evaluator's rules over the whole config (config/check.h), run at --dry-run for
+  // every evaluator in eval.tasks.
+  void add(std::string name, std::string doc, config::Schema schema, Factory factory,
+           config::Check check = {});
   // The [eval] table of the root schema: tasks, checkpoint and one table per evaluator.
   std::shared_ptr<const config::Schema> section_schema() const { return section_; }
   // Creates evaluator `name` from the validated [eval.<name>] table.
@@ -83,6 +86,10 @@ void register_builtin_evaluators();
 // Checks [eval] beyond its schema: every task names a registered evaluator (a ConfigError at
 // eval.tasks[i] listing the known ones otherwise). Call it before training starts.
 void validate_eval_config(const config::Node& config);
+
+// Runs the check of every evaluator in eval.tasks over `config`, its options at eval.<name>.
+void check_eval_config(const config::Node& config, const config::UpstreamRuns& upstream,
+                       config::DiagnosticList& diagnostics);
 
 // Runs `tasks` (empty: the config's eval.tasks) in order on `checkpoint`, a checkpoint directory
 // holding model.pt, with the job's resolved `config`. An evaluator that does not apply records

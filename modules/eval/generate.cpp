@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "architectures/architecture_registry.h"
 #include "eval/backbone_loading.h"
 #include "eval/builtin_evaluators.h"
 #include "eval/evaluator.h"
@@ -63,9 +64,9 @@ class GenerateEvaluator : public Evaluator {
   }
 
   std::optional<std::string> skip_reason(EvalContext& context) const override {
-    const std::string arch = context.config().get_string("model.arch");
-    if (arch != "decoder") {
-      return "generation needs a decoder (left-to-right language model); model.arch is " + arch;
+    if (arch::model_kind(context.config()) != arch::ArchitectureKind::decoder) {
+      return "generation needs a decoder (left-to-right language model); model.arch is " +
+             context.config().get_string("model.arch");
     }
     return not_a_language_model(context.checkpoint());
   }

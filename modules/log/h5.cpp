@@ -5,6 +5,14 @@
 namespace sslx::h5 {
 namespace {
 
+// HDF5 closes what is still open in an exit handler; after a write failed (a full disk) its
+// close callback crashes there (libhdf5 1.10). Every file sslx opens is closed by its Handle,
+// so the handler has nothing to do: it is switched off before the library initialises.
+const bool kNoExitHandler = [] {
+  H5dont_atexit();
+  return true;
+}();
+
 std::string object_name(hid_t location) {
   char buffer[512] = {};
   H5Iget_name(location, buffer, sizeof buffer);
@@ -113,7 +121,10 @@ Handle open_file(const std::string& path, bool read_only) {
 }
 
 void flush(hid_t file) {
-  check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), "flushing");
+  char name[1024] = {};
+  H5Fget_name(file, name, sizeof name);
+  check_status(H5Fflush(file, H5F_SCOPE_GLOBAL),
+               "writing " + std::string(name) + " (is its disk full?)");
 }
 
 bool exists(hid_t location, const std::string& path) {
@@ -142,6 +153,10 @@ Handle require_group(hid_t location, const std::string& path) {
   return Handle(check(H5Gcreate2(location, path.c_str(), links.get(), H5P_DEFAULT, H5P_DEFAULT),
                       "creating group " + path),
                 H5Gclose);
+}
+
+void remove(hid_t location, const std::string& path) {
+  check_status(H5Ldelete(location, path.c_str(), H5P_DEFAULT), "removing " + path);
 }
 
 std::vector<std::string> member_names(hid_t group) {

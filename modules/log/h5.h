@@ -44,6 +44,8 @@ bool exists(hid_t location, const std::string& path);
 Handle open_group(hid_t location, const std::string& path);
 // Creates every missing group along `path` ("a/b/c").
 Handle require_group(hid_t location, const std::string& path);
+// Unlinks the object at `path` (its space is reused by later writes to the file).
+void remove(hid_t location, const std::string& path);
 std::vector<std::string> member_names(hid_t group);
 // A soft link to `object` in another HDF5 file (a path relative to this file's folder).
 void link_external(hid_t location, const std::string& name, const std::string& file,

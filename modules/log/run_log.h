@@ -5,6 +5,8 @@
 //   /summary/<split>/<name> attrs: count, last, last_step, min, min_step, max, max_step
 //   /eval attrs: final evaluation results, name -> float64
 //   /eval/texts attrs: textual results (generated samples, reasons an evaluator was skipped)
+//   /eval/texts/step_<NNNNNNNN> attrs: texts of the evaluation during training at that step
+//                                      (sampled responses of a policy), name -> text
 //   / attr eval_status: "completed" once every evaluator of the job has run
 //
 // Rows are buffered in memory and written at each flush, so the file on disk is always a
@@ -56,6 +58,8 @@ class RunLogWriter {
   void truncate_after(std::int64_t step);
   // A final evaluation result, stored as an attribute of /eval.
   void set_eval(const std::string& name, double value);
+  // Texts of the evaluation at `step` during training (/eval/texts/step_<NNNNNNNN>), written now.
+  void log_texts(std::int64_t step, const std::map<std::string, std::string>& texts);
   void set_status(RunStatus status);
   // Writes summaries, end time and the final status, and closes the file.
   void close(RunStatus status);
@@ -113,6 +117,8 @@ class RunLogReader {
   MetricSeries read(const std::string& split, const std::string& name) const;
   std::map<std::string, double> eval() const;
   std::map<std::string, std::string> eval_texts() const;
+  // Texts logged by evaluations during training, by step.
+  std::map<std::int64_t, std::map<std::string, std::string>> training_texts() const;
   // From /summary when the run closed, else computed from the series.
   MetricSummary summary(const std::string& split, const std::string& name) const;
 

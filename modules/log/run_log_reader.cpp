@@ -81,6 +81,21 @@ std::map<std::string, std::string> RunLogReader::eval_texts() const {
   return result;
 }
 
+std::map<std::int64_t, std::map<std::string, std::string>> RunLogReader::training_texts() const {
+  std::map<std::int64_t, std::map<std::string, std::string>> result;
+  if (!h5::exists(file_.get(), "eval/texts")) return result;
+  const h5::Handle texts = h5::open_group(file_.get(), "eval/texts");
+  for (const auto& member : h5::member_names(texts.get())) {
+    const auto step = training_texts_step(member);
+    if (!step) continue;
+    const h5::Handle group = h5::open_group(texts.get(), member);
+    for (const auto& name : h5::attribute_names(group.get())) {
+      if (auto text = h5::read_string_attribute(group.get(), name)) result[*step][name] = *text;
+    }
+  }
+  return result;
+}
+
 MetricSummary RunLogReader::summary(const std::string& split, const std::string& name) const {
   const std::string path = "summary/" + split + "/" + name;
   if (!h5::exists(file_.get(), path)) return summarize(read(split, name));

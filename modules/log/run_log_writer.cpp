@@ -1,8 +1,10 @@
 #include "log/run_log.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "log/layout.h"
+#include "util/crash_point.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/version.h"
@@ -80,6 +82,13 @@ RunLogWriter RunLogWriter::reopen(const fs::path& path, RunLogOptions options) {
                       "; this sslx writes version " + std::to_string(kFormatVersion),
                   "start the run afresh in a new directory");
   }
+  // Every series must read back: a file that a crash or a full disk damaged fails here, before
+  // anything is appended to it.
+  for (const auto& [split, name] : list_metrics(file.get())) {
+    const h5::Handle group = h5::open_group(file.get(), metric_path(split, name));
+    for (const char* column : {"step", "value", "time"})
+      h5::length(h5::open_dataset(group.get(), column).get());
+  }
   h5::write_attribute(file.get(), "status", to_string(RunStatus::kRunning));
   h5::write_attribute(file.get(), "end_time", std::string());
   h5::flush(file.get());
@@ -137,6 +146,7 @@ void RunLogWriter::flush() {
     const hsize_t rows = buffer.steps.size();
     h5::append(h5::open_dataset(group.get(), "step").get(), H5T_NATIVE_INT64, buffer.steps.data(),
                rows);
+    crash_point();
     h5::append(h5::open_dataset(group.get(), "value").get(), H5T_NATIVE_DOUBLE,
                buffer.values.data(), rows);
     h5::append(h5::open_dataset(group.get(), "time").get(), H5T_NATIVE_DOUBLE, buffer.times.data(),
@@ -145,6 +155,7 @@ void RunLogWriter::flush() {
   }
   buffered_rows_ = 0;
   h5::flush(file_.get());
+  crash_point();
   last_flush_ = std::chrono::steady_clock::now();
 }
 
@@ -153,16 +164,35 @@ void RunLogWriter::truncate_after(std::int64_t step) {
   for (const auto& [split, name] : list_metrics(file_.get())) {
     const h5::Handle group = h5::open_group(file_.get(), metric_path(split, name));
     const auto steps = h5::read_int64(h5::open_dataset(group.get(), "step").get());
-    // Steps are logged in increasing order: keep the prefix with step <= `step`.
+    // Steps are logged in increasing order: keep the prefix with step <= `step`, and no row that
+    // a crash inside a flush left without its value or time.
     hsize_t keep = 0;
     while (keep < steps.size() && steps[keep] <= step)
       ++keep;
-    if (keep == steps.size()) continue;
+    hsize_t complete = steps.size();
+    for (const char* column : {"value", "time"})
+      complete = std::min(complete, h5::length(h5::open_dataset(group.get(), column).get()));
+    keep = std::min(keep, complete);
+    if (keep == steps.size() && keep == complete) continue;
     for (const char* column : {"step", "value", "time"}) {
       h5::resize(h5::open_dataset(group.get(), column).get(), keep);
     }
   }
+  if (h5::exists(file_.get(), "eval/texts")) {
+    const h5::Handle texts = h5::open_group(file_.get(), "eval/texts");
+    for (const auto& name : h5::member_names(texts.get())) {
+      if (const auto logged = training_texts_step(name); logged && *logged > step)
+        h5::remove(texts.get(), name);
+    }
+  }
   h5::flush(file_.get());
+}
+
+void RunLogWriter::log_texts(std::int64_t step, const std::map<std::string, std::string>& texts) {
+  if (texts.empty()) return;
+  const h5::Handle group = h5::require_group(file_.get(), training_texts_path(step));
+  for (const auto& [name, text] : texts)
+    h5::write_attribute(group.get(), name, text);
 }
 
 void RunLogWriter::set_eval(const std::string& name, double value) {

@@ -23,7 +23,8 @@ namespace sslx::plugin {
 
 // Bumped whenever a change to sslx's headers breaks plugins built against the previous version
 // even with the same version string (development builds).
-inline constexpr int kAbiRevision = 1;
+// 2: registry entries carry a config check; architectures declare their kind.
+inline constexpr int kAbiRevision = 2;
 
 struct Stamp {
   const char* sslx_version;

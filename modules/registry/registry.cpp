@@ -33,7 +33,13 @@ std::vector<std::string> RegistryBase::names() const {
   return result;
 }
 
-std::size_t RegistryBase::add_entry(std::string name, std::string doc, config::Schema schema) {
+void RegistryBase::check(std::string_view name, const config::CheckContext& context) const {
+  const auto index = find_index(name);
+  if (index && entries_[*index].check) entries_[*index].check(context);
+}
+
+std::size_t RegistryBase::add_entry(std::string name, std::string doc, config::Schema schema,
+                                    config::Check check) {
   const std::string provider = RegistryIndex::instance().current_provider();
   if (const auto existing = find_index(name)) {
     throw Error(provider + " registers " + kind_ + " " + in_quotes(name) +
@@ -44,7 +50,8 @@ std::size_t RegistryBase::add_entry(std::string name, std::string doc, config::S
     throw Error(kind_ + " " + in_quotes(name) + " declares the key " + in_quotes(selector_key()) +
                 ", which selects the component and cannot be an option");
   }
-  entries_.push_back(Entry{std::move(name), std::move(doc), std::move(schema), provider});
+  entries_.push_back(
+      Entry{std::move(name), std::move(doc), std::move(schema), provider, std::move(check)});
   return entries_.size() - 1;
 }
 

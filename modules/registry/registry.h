@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/check.h"
 #include "config/node.h"
 #include "config/schema.h"
 
@@ -22,6 +23,8 @@ class RegistryBase : public config::SchemaProvider {
     std::string doc;
     config::Schema schema;
     std::string provided_by;  // "built-in" or the path of the plugin that registered it
+    // Rules over the whole config that the schema cannot express; may be empty.
+    config::Check check;
   };
 
   // `section`: the top-level config key where a component of this kind is configured (empty
@@ -36,6 +39,7 @@ class RegistryBase : public config::SchemaProvider {
   std::string selector_key() const override { return selector_key_; }
   const config::Schema* schema_of(std::string_view name) const override;
   std::vector<std::string> names() const override;
+  void check(std::string_view name, const config::CheckContext& context) const override;
 
   const std::string& doc() const { return doc_; }
   const std::string& section() const { return section_; }
@@ -44,7 +48,8 @@ class RegistryBase : public config::SchemaProvider {
   bool contains(std::string_view name) const { return find_index(name).has_value(); }
 
  protected:
-  std::size_t add_entry(std::string name, std::string doc, config::Schema schema);
+  std::size_t add_entry(std::string name, std::string doc, config::Schema schema,
+                        config::Check check = {});
   std::optional<std::size_t> find_index(std::string_view name) const;
   // The entry's index; throws a ConfigError listing the known names when `name` is unknown.
   std::size_t require_index(std::string_view name) const;
@@ -66,8 +71,11 @@ class Registry : public RegistryBase {
   using Factory = std::function<std::unique_ptr<Product>(const config::Node& options, Args...)>;
   using RegistryBase::RegistryBase;
 
-  void add(std::string name, std::string doc, config::Schema schema, Factory factory) {
-    add_entry(std::move(name), std::move(doc), std::move(schema));
+  // `check`: the component's rules over the whole config, run when an experiment is planned
+  // (config/check.h); a factory may then rely on them.
+  void add(std::string name, std::string doc, config::Schema schema, Factory factory,
+           config::Check check = {}) {
+    add_entry(std::move(name), std::move(doc), std::move(schema), std::move(check));
     factories_.push_back(std::move(factory));
   }
 

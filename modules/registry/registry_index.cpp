@@ -57,6 +57,21 @@ void RegistryIndex::add_root_field(config::Field field) {
   root_fields_.push_back(std::move(field));
 }
 
+void RegistryIndex::add_root_check(std::string name, config::Check check) {
+  for (const auto& [existing, rule] : root_checks_) {
+    if (existing == name) return;  // registering built-ins twice is harmless
+  }
+  root_checks_.emplace_back(std::move(name), std::move(check));
+}
+
+void RegistryIndex::check(const config::Node& config, const config::UpstreamRuns& upstream,
+                          config::DiagnosticList& diagnostics) const {
+  config::check_components(config, root_schema(), upstream, diagnostics);
+  const config::CheckContext context(config, config, "", upstream, diagnostics);
+  for (const auto& [name, rule] : root_checks_)
+    rule(context);
+}
+
 config::Schema RegistryIndex::root_schema() const {
   config::Schema schema("the root of an sslx config");
   for (const auto& field : root_fields_)

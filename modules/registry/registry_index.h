@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/check.h"
 #include "config/schema.h"
 
 namespace sslx::registry {
@@ -27,6 +28,13 @@ class RegistryIndex {
   // Root fields plus one component field per registry with a section.
   config::Schema root_schema() const;
 
+  // A rule over the whole config that belongs to no component (the trainer's budget, say).
+  // Named once: registering the same name again is ignored.
+  void add_root_check(std::string name, config::Check check);
+  // Runs every component's check and every root check over a validated config.
+  void check(const config::Node& config, const config::UpstreamRuns& upstream,
+             config::DiagnosticList& diagnostics) const;
+
   // Who registers components right now: "built-in", or a plugin path while it is loading.
   const std::string& current_provider() const { return provider_; }
   void set_current_provider(std::string provider) { provider_ = std::move(provider); }
@@ -35,6 +43,7 @@ class RegistryIndex {
   RegistryIndex() = default;
   std::vector<RegistryBase*> registries_;
   std::vector<config::Field> root_fields_;
+  std::vector<std::pair<std::string, config::Check>> root_checks_;
   std::string provider_ = "built-in";
 };
 

@@ -1,13 +1,18 @@
 #include "train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <torch/serialize.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "nn/state_io.h"
+#include "util/crash_point.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/strings.h"
@@ -25,32 +30,82 @@ std::string step_name(std::int64_t step) {
 
 }  // namespace
 
+namespace {
+
+// What went wrong, without LibTorch's C++ stack trace.
+std::string reason(const std::exception& error) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error))
+    return torch_error->what_without_backtrace();
+  return error.what();
+}
+
+void write_checkpoint_files(const stdfs::path& folder, const torch::nn::Module& model,
+                            torch::optim::Optimizer& optimizer, const TrainerState& state,
+                            const stdfs::path& log_file) {
+  if (!log_file.empty()) {
+    stdfs::copy_file(log_file, folder / "log.h5");
+    crash_point();
+  }
+  nn::save_state(model, folder / "model.pt");
+  crash_point();
+  torch::save(optimizer, (folder / "optimizer.pt").string());
+  crash_point();
+  {
+    // LibTorch's default generator drives dropout: restoring it makes a resumed run draw the
+    // same dropout masks as an uninterrupted one.
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    torch::save(generator.get_state(), (folder / "torch_rng.pt").string());
+  }
+  crash_point();
+  if (!state.tensors.empty()) {
+    torch::serialize::OutputArchive archive;
+    for (const auto& [name, tensor] : state.tensors)
+      archive.write(name, tensor);
+    archive.save_to((folder / "objective.pt").string());
+    crash_point();
+  }
+  fs::write_text_atomic(folder / "trainer_state.toml", state.to_toml());
+}
+
+}  // namespace
+
 stdfs::path save_checkpoint(const stdfs::path& directory, const torch::nn::Module& model,
-                            torch::optim::Optimizer& optimizer, const TrainerState& state) {
+                            torch::optim::Optimizer& optimizer, const TrainerState& state,
+                            const stdfs::path& log_file) {
   stdfs::create_directories(directory);
   const stdfs::path final_path = directory / step_name(state.step);
   const stdfs::path temporary =
       directory / (step_name(state.step) + ".tmp." + std::to_string(getpid()));
   stdfs::remove_all(temporary);
   stdfs::create_directories(temporary);
-  nn::save_state(model, temporary / "model.pt");
-  torch::save(optimizer, (temporary / "optimizer.pt").string());
-  {
-    // LibTorch's default generator drives dropout: restoring it makes a resumed run draw the
-    // same dropout masks as an uninterrupted one.
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    torch::save(generator.get_state(), (temporary / "torch_rng.pt").string());
+  crash_point();
+  try {
+    write_checkpoint_files(temporary, model, optimizer, state, log_file);
+  } catch (const std::exception& error) {
+    // A full disk, say: nothing of this checkpoint stays, `latest` still names the previous one.
+    std::error_code ignored;
+    stdfs::remove_all(temporary, ignored);
+    throw IoError("cannot write the checkpoint of step " + std::to_string(state.step) + " into " +
+                      temporary.string() + ": " + reason(error),
+                  "free space on that disk (the previous checkpoint is intact), then run the "
+                  "same command to resume");
   }
-  if (!state.tensors.empty()) {
-    torch::serialize::OutputArchive archive;
-    for (const auto& [name, tensor] : state.tensors)
-      archive.write(name, tensor);
-    archive.save_to((temporary / "objective.pt").string());
+  if (stdfs::exists(final_path)) {
+    // The same step saved again (a run resumed from it, evaluated, and saves the new state):
+    // `latest` may name it, so it is swapped for the new one in one atomic step, never removed
+    // first. What it held is then in `temporary`, removed below or at the next resume.
+    if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) !=
+        0) {
+      throw IoError("cannot replace " + final_path.string() + " with " + temporary.string() + ": " +
+                    std::strerror(errno));
+    }
+    crash_point();
+    stdfs::remove_all(temporary);
+  } else {
+    stdfs::rename(temporary, final_path);
   }
-  fs::write_text_atomic(temporary / "trainer_state.toml", state.to_toml());
-  stdfs::remove_all(final_path);  // a checkpoint of the same step from a run that crashed after it
-  stdfs::rename(temporary, final_path);
+  crash_point();
   fs::write_text_atomic(directory / "latest", final_path.filename().string() + "\n");
   return final_path;
 }
@@ -114,7 +169,20 @@ void prune_checkpoints(const stdfs::path& directory, std::size_t keep_last,
   std::sort(checkpoints.begin(), checkpoints.end());  // zero-padded step numbers sort in order
   if (checkpoints.size() <= keep_last) return;
   for (std::size_t i = 0; i + keep_last < checkpoints.size(); ++i) {
-    if (keep.count(checkpoints[i]) == 0) stdfs::remove_all(checkpoints[i]);
+    if (keep.count(checkpoints[i]) == 0) {
+      crash_point();
+      stdfs::remove_all(checkpoints[i]);
+    }
+  }
+}
+
+void remove_unfinished_checkpoints(const stdfs::path& directory) {
+  if (!stdfs::is_directory(directory)) return;
+  for (const auto& entry : stdfs::directory_iterator(directory)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && starts_with(name, "step-") &&
+        name.find(".tmp.") != std::string::npos)
+      stdfs::remove_all(entry.path());
   }
 }
 

@@ -17,10 +17,15 @@
 
 namespace sslx::train {
 
+// Saves <directory>/step-NNNNNNNN (model.pt, optimizer.pt, torch_rng.pt, objective.pt when the
+// state has tensors, trainer_state.toml and, when `log_file` is given, a copy of the run log as
+// it stands: what restores a log that a crash or a full disk left unreadable) and points
+// <directory>/latest at it. Written into a temporary folder first: no crash leaves `latest`
+// naming an incomplete checkpoint.
 std::filesystem::path save_checkpoint(const std::filesystem::path& directory,
                                       const torch::nn::Module& model,
-                                      torch::optim::Optimizer& optimizer,
-                                      const TrainerState& state);
+                                      torch::optim::Optimizer& optimizer, const TrainerState& state,
+                                      const std::filesystem::path& log_file = {});
 
 // The checkpoint named by <dir>/latest, if any.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& directory);
@@ -34,6 +39,10 @@ std::optional<std::filesystem::path> best_checkpoint(const std::filesystem::path
 // Restores model, optimizer and trainer state; the model's key set and shapes must match.
 TrainerState load_checkpoint(const std::filesystem::path& checkpoint, torch::nn::Module& model,
                              torch::optim::Optimizer& optimizer);
+
+// Removes what saves cut short by a crash left behind (step-*.tmp.<pid> folders); call it only
+// while no other process saves into `directory` (the job's lock is held).
+void remove_unfinished_checkpoints(const std::filesystem::path& directory);
 
 // Removes step-* checkpoints other than the newest `keep_last` and those in `keep`.
 void prune_checkpoints(const std::filesystem::path& directory, std::size_t keep_last,

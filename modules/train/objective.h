@@ -88,6 +88,10 @@ class Objective {
   // logging, evaluation and checkpoints).
   virtual bool overrides_step() const { return false; }
   virtual StepReport train_step(torch::optim::Optimizer& optimizer);
+
+  // Texts of the evaluation that just ran (a policy's sampled responses, say), name -> text:
+  // the trainer logs them under the evaluation's step (/eval/texts/step_<N>). Cleared by the call.
+  virtual std::map<std::string, std::string> take_evaluation_texts() { return {}; }
 };
 
 }  // namespace sslx::train

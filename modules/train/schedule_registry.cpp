@@ -40,6 +40,17 @@ ScheduleOptions options_from(const config::Node& node, bool decays) {
   return options;
 }
 
+// A decay needs steps after the warmup (the schedules check it again when built).
+void check_decay(const config::CheckContext& context) {
+  const std::int64_t warmup = context.options().get_int("warmup_steps");
+  const std::int64_t total = context.options().get_int("total_steps");
+  if (total <= warmup) {
+    context.error("total_steps", "total_steps (" + std::to_string(total) +
+                                     ") must exceed warmup_steps (" + std::to_string(warmup) +
+                                     "): the decay would have no steps");
+  }
+}
+
 }  // namespace
 
 ScheduleRegistry& schedule_registry() {
@@ -54,14 +65,19 @@ void register_builtin_schedules() {
                [](const config::Node& node) {
                  return std::make_unique<ConstantSchedule>(options_from(node, false));
                });
-  registry.add("linear", "linear warmup, then linear decay to final_lr_fraction * lr",
-               common_schema(true), [](const config::Node& node) {
-                 return std::make_unique<LinearSchedule>(options_from(node, true));
-               });
-  registry.add("cosine", "linear warmup, then half-cosine decay to final_lr_fraction * lr",
-               common_schema(true), [](const config::Node& node) {
-                 return std::make_unique<CosineSchedule>(options_from(node, true));
-               });
+  registry.add(
+      "linear", "linear warmup, then linear decay to final_lr_fraction * lr", common_schema(true),
+      [](const config::Node& node) {
+        return std::make_unique<LinearSchedule>(options_from(node, true));
+      },
+      check_decay);
+  registry.add(
+      "cosine", "linear warmup, then half-cosine decay to final_lr_fraction * lr",
+      common_schema(true),
+      [](const config::Node& node) {
+        return std::make_unique<CosineSchedule>(options_from(node, true));
+      },
+      check_decay);
 }
 
 }  // namespace sslx::train

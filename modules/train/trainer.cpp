@@ -136,9 +136,12 @@ Metrics Trainer::evaluate(data::Split split) {
 }
 
 void Trainer::checkpoint(log::RunLogWriter& log) {
+  if (state_.step == checkpointed_step_) return;
+  checkpointed_step_ = state_.step;
   objective_.save_state(state_);
   log.flush();  // the log always holds every row up to a checkpoint
-  const auto path = save_checkpoint(paths_.checkpoints, objective_.model(), *optimizer_, state_);
+  const auto path =
+      save_checkpoint(paths_.checkpoints, objective_.model(), *optimizer_, state_, paths_.log);
   std::set<std::filesystem::path> keep;
   if (!best_checkpoint_.empty()) keep.insert(best_checkpoint_);
   prune_checkpoints(paths_.checkpoints, static_cast<std::size_t>(options_.keep_last), keep);
@@ -147,6 +150,7 @@ void Trainer::checkpoint(log::RunLogWriter& log) {
 
 void Trainer::resume(log::RunLogWriter& log) {
   std::int64_t keep_rows_up_to = -1;
+  remove_unfinished_checkpoints(paths_.checkpoints);
   // The best checkpoint stays protected from pruning across restarts.
   if (const auto best = best_checkpoint(paths_.checkpoints)) best_checkpoint_ = *best;
   if (const auto latest = latest_checkpoint(paths_.checkpoints)) {
@@ -155,16 +159,42 @@ void Trainer::resume(log::RunLogWriter& log) {
     keep_rows_up_to = state_.step;
     console::info("resuming from " + latest->string() + " (step " + std::to_string(state_.step) +
                   ")");
+    // A crash between saving an improving step and pointing `best` at it: point it now.
+    if (options_.keep_best && state_.has_best && state_.best_step == state_.step &&
+        best_checkpoint_ != *latest) {
+      best_checkpoint_ = *latest;
+      mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
+    }
   }
   // Rows logged after the checkpoint belong to steps that will be taken again.
   log.truncate_after(keep_rows_up_to);
 }
 
+log::RunLogWriter Trainer::open_log() {
+  if (!std::filesystem::exists(paths_.log))
+    return log::RunLogWriter::create(paths_.log, config_text_);
+  try {
+    return log::RunLogWriter::reopen(paths_.log);
+  } catch (const Error& error) {
+    // A crash inside an HDF5 write, or a full disk, can leave the file unreadable: the latest
+    // checkpoint holds the log as it stood then, which is every row the resumed run keeps.
+    const auto latest = latest_checkpoint(paths_.checkpoints);
+    if (!latest || !std::filesystem::is_regular_file(*latest / "log.h5")) {
+      throw IoError(paths_.log.string() + " cannot be read (" + error.what() +
+                        ") and no checkpoint holds a copy of it",
+                    "start the run again with --fresh");
+    }
+    console::warning(paths_.log.string() + " cannot be read (" + error.what() +
+                     "); restored from " + (*latest / "log.h5").string());
+    std::filesystem::copy_file(*latest / "log.h5", paths_.log,
+                               std::filesystem::copy_options::overwrite_existing);
+    return log::RunLogWriter::reopen(paths_.log);
+  }
+}
+
 RunOutcome Trainer::run() {
   StopRequest stop;
-  auto log = std::filesystem::exists(paths_.log)
-                 ? log::RunLogWriter::reopen(paths_.log)
-                 : log::RunLogWriter::create(paths_.log, config_text_);
+  auto log = open_log();
   try {
     resume(log);
     // Reports state each model's size (experiments match variants on it).
@@ -179,6 +209,8 @@ RunOutcome Trainer::run() {
       const Metrics metrics = evaluate(data::Split::kValidation);
       for (const auto& [name, metric] : metrics)
         log.log("val", name, step, metric.sum / metric.count);
+      state_.evaluated_step = step;
+      log.log_texts(step, objective_.take_evaluation_texts());
       const double loss = metrics.at("loss").sum / metrics.at("loss").count;
       log.log("val", "perplexity", step, std::exp(loss));
       return loss;
@@ -268,6 +300,7 @@ RunOutcome Trainer::run() {
         if (!state_.has_best || val_loss < state_.best_metric) {
           state_.has_best = true;
           state_.best_metric = val_loss;
+          state_.best_step = state_.step;
           state_.evaluations_without_improvement = 0;
           if (options_.keep_best) {
             state_.elapsed_seconds = elapsed();
@@ -289,19 +322,21 @@ RunOutcome Trainer::run() {
     if (tty) std::cerr << '\n';
     // The final evaluation competes for the best checkpoint too: otherwise a run whose last
     // step is its best would hand the evaluators an older model.
-    bool final_is_best = false;
-    if (outcome != RunOutcome::kInterrupted && !evaluated_last_step) {
+    // A run resumed from its final checkpoint evaluated this step before saving it (the log
+    // holds those rows): it is not evaluated twice.
+    if (outcome != RunOutcome::kInterrupted && !evaluated_last_step &&
+        state_.evaluated_step != state_.step) {
       const double val_loss = log_evaluation(state_.step);
       if (!state_.has_best || val_loss < state_.best_metric) {
-        final_is_best = true;
         state_.has_best = true;
         state_.best_metric = val_loss;
+        state_.best_step = state_.step;
         state_.evaluations_without_improvement = 0;
       }
     }
     state_.elapsed_seconds = elapsed();
     checkpoint(log);
-    if (final_is_best && options_.keep_best) {
+    if (options_.keep_best && state_.has_best && state_.best_step == state_.step) {
       best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
       mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
     }
@@ -311,7 +346,13 @@ RunOutcome Trainer::run() {
                                                   : log::RunStatus::kCompleted);
     return outcome;
   } catch (...) {
-    log.close(log::RunStatus::kFailed);
+    // The error that stopped the run is the one to report; a log that cannot be written any
+    // more (a full disk) keeps its rows up to the last flush.
+    try {
+      log.close(log::RunStatus::kFailed);
+    } catch (const std::exception& error) {
+      console::warning("the run log could not be closed: " + std::string(error.what()));
+    }
     throw;
   }
 }

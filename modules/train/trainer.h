@@ -40,6 +40,8 @@ class Trainer {
   Metrics evaluate(data::Split split);
   bool budget_spent(double elapsed) const;
   void checkpoint(log::RunLogWriter& log);
+  // The run's log: new, reopened, or restored from the latest checkpoint when unreadable.
+  log::RunLogWriter open_log();
   void resume(log::RunLogWriter& log);
 
   Objective& objective_;
@@ -51,6 +53,9 @@ class Trainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   TrainerState state_;
   std::filesystem::path best_checkpoint_;
+  // The step last saved by this process: an evaluation that improves on a checkpoint step saves
+  // it once, not a second time over the directory that `latest` and `best` name.
+  std::int64_t checkpointed_step_ = -1;
 };
 
 }  // namespace sslx::train

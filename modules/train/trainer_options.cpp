@@ -176,6 +176,15 @@ void register_trainer_sections() {
                         .default_value = Node(config::Table{}),
                         .doc = "AdamW settings (the learning rate is in [schedule])",
                         .nested = std::make_shared<config::Schema>(optimizer_schema())});
+  index.add_root_check("trainer budget", [](const config::CheckContext& context) {
+    const config::Node& t = context.root().at_path("trainer");
+    if (t.get_int("max_steps") == 0 && t.get_int("max_tokens") == 0 &&
+        t.get_float("max_seconds") == 0) {
+      context.error_at("trainer.max_steps",
+                       "the training budget is unlimited: set trainer.max_steps, "
+                       "trainer.max_tokens or trainer.max_seconds");
+    }
+  });
 }
 
 std::int64_t resolve_threads(std::int64_t configured) {

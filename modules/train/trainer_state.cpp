@@ -15,6 +15,8 @@ std::string TrainerState::to_toml() const {
   root.set("elapsed_seconds", config::Node(elapsed_seconds));
   root.set("has_best", config::Node(has_best));
   root.set("best_metric", config::Node(best_metric));
+  root.set("best_step", config::Node(best_step));
+  root.set("evaluated_step", config::Node(evaluated_step));
   root.set("evaluations_without_improvement", config::Node(evaluations_without_improvement));
   config::Node sampler_node;
   sampler_node.set("epoch", config::Node(sampler.epoch));
@@ -43,6 +45,10 @@ TrainerState TrainerState::from_toml(const std::string& text, const std::string&
   state.elapsed_seconds = root.get_float("elapsed_seconds");
   state.has_best = root.get_bool("has_best");
   state.best_metric = root.get_float("best_metric");
+  // Absent in checkpoints written before sslx kept them.
+  if (const auto* best = root.find("best_step")) state.best_step = best->as_int();
+  if (const auto* evaluated = root.find("evaluated_step"))
+    state.evaluated_step = evaluated->as_int();
   state.evaluations_without_improvement = root.get_int("evaluations_without_improvement");
   state.sampler = {root.get_int("sampler.epoch"), root.get_int("sampler.position")};
   for (const auto& [name, value] : root.at_path("rng").as_table()) {

@@ -24,6 +24,8 @@ struct TrainerState {
   data::SamplerState sampler;
   double best_metric = 0;  // for keep-best and early stopping
   bool has_best = false;
+  std::int64_t best_step = -1;       // the step of the best evaluation; -1: none yet
+  std::int64_t evaluated_step = -1;  // the step of the last evaluation logged; -1: none yet
   std::int64_t evaluations_without_improvement = 0;
   // An objective's tensors (cached reference log-probabilities, ...): objective.pt in a
   // checkpoint, not part of the TOML.

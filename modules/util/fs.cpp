@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/crash_point.h"
 #include "util/error.h"
 
 namespace sslx::fs {
@@ -27,10 +28,12 @@ void write_text_atomic(const std::filesystem::path& path, std::string_view text)
     out.flush();
     if (!out) throw IoError("error while writing " + temporary);
   }
+  crash_point();
   std::error_code ec;
   std::filesystem::rename(temporary, path, ec);
   if (ec)
     throw IoError("cannot rename " + temporary + " to " + path.string() + ": " + ec.message());
+  crash_point();
 }
 
 }  // namespace sslx::fs

@@ -149,6 +149,17 @@ TEST_CASE("experiment alignment runs pretraining, SFT, the reward model and four
       // The gold reward was evaluated during training too, beside the proxy and the KL.
       CHECK(job.val_metrics.count("gold_reward") == 1);
       CHECK(job.val_metrics.count("kl_sequence") == 1);
+      // A few sampled responses per evaluation, the same validation prompts each time.
+      const auto texts = log::RunLogReader(out / "grpo/log.h5").training_texts();
+      REQUIRE(texts.size() >= 2);
+      for (const auto& [step, samples] : texts) {
+        INFO(step);
+        CHECK(samples.size() == 4);
+        CHECK_THAT(samples.at("sample_00"), Catch::StartsWith("A fortune about ") &&
+                                                Catch::Contains("--- response (reward "));
+      }
+      CHECK(texts.begin()->second.at("sample_00").substr(0, 30) ==
+            texts.rbegin()->second.at("sample_00").substr(0, 30));
     }
   }
   const std::string report = read(out / "report.md");

@@ -402,13 +402,17 @@ TEST_CASE("grpo scored by a reward_model run's checkpoint, through sslx run - wr
     CHECK(log.read("train", name).values.size() >= 1);
   CHECK(log.read("val", "reward").values.size() >= 1);
 
-  // A run of another objective, and a folder without a checkpoint, are refused by name.
+  // A run of another objective, and a folder without a checkpoint, are refused by name before
+  // the job starts (exit code 3: the config's check).
   test::write_file(dir / "wrong.toml", grpo_config((dir / "grpo/base").string()));
   const auto wrong = run("wrong.toml", "wrong");
-  CHECK(wrong.exit_code != 0);
-  CHECK_THAT(wrong.err, Catch::Contains("trained objective grpo, not reward_model"));
+  CHECK(wrong.exit_code == 3);
+  CHECK_THAT(wrong.err, Catch::Contains("objective.reward.checkpoint: the run at " +
+                                        (dir / "grpo/base").string() +
+                                        " trained objective 'grpo'; expected a run of "
+                                        "reward_model"));
   test::write_file(dir / "missing.toml", grpo_config((dir / "nothing").string()));
   const auto missing = run("missing.toml", "missing");
-  CHECK(missing.exit_code != 0);
+  CHECK(missing.exit_code == 3);
   CHECK_THAT(missing.err, Catch::Contains("objective.reward.checkpoint"));
 }

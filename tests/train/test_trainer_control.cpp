@@ -41,6 +41,16 @@ pid_t start_run(const std::filesystem::path& file, const std::filesystem::path& 
   return pid;
 }
 
+// Returns once the run `pid` writing into `out` has saved its first checkpoint (training has
+// started); fails if the process ends before that.
+void wait_for_first_checkpoint(pid_t pid, const std::filesystem::path& out) {
+  while (!std::filesystem::exists(out / "base/checkpoints/latest")) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 // Whether `signal` is pending for process `pid` (not yet delivered to its handler).
 bool signal_pending(pid_t pid, int signal) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -125,6 +135,43 @@ std::unique_ptr<train::Trainer> trainer_for(test::TrainingFixture& fixture,
 
 }  // namespace
 
+TEST_CASE("a job directory in use by one sslx run is refused to a second; a killed run frees it") {
+  test::TempDir dir;
+  // A time budget, so that the resumed run ends: 3 s of training across both runs.
+  test::write_file(dir / "exp.toml",
+                   "defaults = [{ model = \"tiny\" }]\nseed = 5\n" + kMarkov +
+                       "[trainer]\nmax_steps = 0\nmax_seconds = 3.0\nbatch_size = 16\n"
+                       "sequence_length = 64\ncheckpoint_every = 5\neval_every = 0\n"
+                       "log_every = 5\n");
+  const auto out = dir / "run";
+  const pid_t pid = start_run(dir / "exp.toml", out, dir / "err.txt");
+  wait_for_first_checkpoint(pid, out);
+  const std::vector<std::string> command{
+      SSLX_BINARY,  "run",          (dir / "exp.toml").string(), "--out",
+      out.string(), "--config-dir", SSLX_SOURCE_DIR "/configs"};
+  auto second = test::run_command(command);
+  CHECK(second.exit_code == 1);
+  CHECK_THAT(second.err,
+             Catch::Contains((out / "base").string() + " is in use by another sslx run (pid " +
+                             std::to_string(pid) + ")"));
+  // --fresh must not delete a running job's files either.
+  auto fresh = command;
+  fresh.push_back("--fresh");
+  CHECK(test::run_command(fresh).exit_code == 1);
+  CHECK(std::filesystem::exists(out / "base/checkpoints/latest"));
+
+  // SIGKILL leaves running.pid behind, but not its lock: the same command resumes.
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(std::filesystem::exists(out / "base/running.pid"));
+  const auto resumed = test::run_command(command);
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 0);
+  CHECK_THAT(resumed.err + resumed.out, Catch::Contains("resuming from"));
+  CHECK_FALSE(std::filesystem::exists(out / "base/running.pid"));
+}
+
 TEST_CASE("a second SIGINT exits at once with 130, without the checkpoint of the first") {
   test::TempDir dir;
   // Steps long enough (a few ms) that the first interrupt's clean exit is still ahead.
@@ -134,11 +181,7 @@ TEST_CASE("a second SIGINT exits at once with 130, without the checkpoint of the
                        "checkpoint_every = 5\neval_every = 0\nlog_every = 5\n");
   const auto out = dir / "run";
   const pid_t pid = start_run(dir / "exp.toml", out, dir / "err.txt");
-  while (!std::filesystem::exists(out / "base/checkpoints/latest")) {  // training has started
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_for_first_checkpoint(pid, out);
   // Two SIGINTs sent back to back would merge into one pending signal: send the second once the
   // first has reached the handler.
   kill(pid, SIGINT);
