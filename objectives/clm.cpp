@@ -37,6 +37,13 @@ ClmObjective::ClmObjective(const config::Node& options, const ObjectiveContext& 
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
 }
 
+train::StreamPrediction ClmObjective::stream_prediction() const {
+  return {.next_token = true,
+          .gap = document_mask_ ? "objective.document_mask = true: the first token of each "
+                                  "document is not predicted"
+                                : ""};
+}
+
 double ClmObjective::training_flops_per_token() const {
   return model_->backbone->training_flops_per_token(sequence_length_);
 }

@@ -29,6 +29,7 @@ class ClmObjective : public train::Objective {
   train::LossTerms loss(const train::Batch& batch) override;
   void save_state(train::TrainerState& state) const override;
   void load_state(const train::TrainerState& state) override;
+  train::StreamPrediction stream_prediction() const override;
 
  private:
   train::Batch batch_of(const data::PackedBlocks& blocks,

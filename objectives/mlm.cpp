@@ -119,6 +119,8 @@ void MlmObjective::load_state(const train::TrainerState& state) {
 }
 
 void register_mlm() {
+  // The schema's defaults are MaskingOptions' own: written once.
+  const MaskingOptions defaults;
   config::Schema schema;
   schema.add({.key = "variant",
               .type = config::Type::kString,
@@ -128,24 +130,24 @@ void register_mlm() {
               .choices = {"exact_count", "independent"}});
   schema.add({.key = "rate",
               .type = config::Type::kFloat,
-              .default_value = 0.15,
+              .default_value = defaults.rate,
               .doc = "fraction of tokens chosen for prediction",
               .min = 0.0,
               .max = 1.0});
   schema.add({.key = "max_predictions",
               .type = config::Type::kInt,
-              .default_value = std::int64_t{20},
+              .default_value = defaults.max_predictions,
               .doc = "cap on chosen positions per sequence (exact_count only; BERT: 20 per 128)",
               .min = 1.0});
   schema.add({.key = "mask_fraction",
               .type = config::Type::kFloat,
-              .default_value = 0.8,
+              .default_value = defaults.mask_fraction,
               .doc = "of the chosen positions: the fraction replaced by <mask>",
               .min = 0.0,
               .max = 1.0});
   schema.add({.key = "random_fraction",
               .type = config::Type::kFloat,
-              .default_value = 0.5,
+              .default_value = defaults.random_fraction,
               .doc = "of the chosen positions not masked: the fraction replaced by a random "
                      "token (the rest stay unchanged)",
               .min = 0.0,

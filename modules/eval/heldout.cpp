@@ -73,18 +73,18 @@ class HeldoutEvaluator : public Evaluator {
   }
 
  private:
-  // Causal LM predicts every token of the packed test stream (documents + EOS) except one per
-  // block and the dropped tail, so loss × stream tokens / bytes estimates the stream's bits per
-  // byte. With document_mask the first token of every document is never predicted — the hardest
-  // ones — and the estimate would flatter the model: omitted, and said so.
+  // An objective whose loss predicts every token of the packed test stream (documents + EOS)
+  // except one per block and the dropped tail (causal LM, a plugin's next-token objective: see
+  // Objective::stream_prediction) makes loss × stream tokens / bytes an estimate of the stream's
+  // bits per byte. When some tokens are never predicted (causal LM with document_mask: the first
+  // of every document, the hardest ones) the estimate would flatter the model: omitted, and the
+  // objective's reason said.
   void bits_per_byte(EvalContext& context, train::Objective& objective, double loss,
                      EvalResults& results) const {
-    const config::Node& root = context.config();
-    if (objective.name() != "clm") return;
-    std::string why_not;
-    if (root.get_bool("objective.document_mask")) {
-      why_not = "objective.document_mask = true: the first token of each document is not predicted";
-    } else if (max_batches_ > 0) {
+    const train::StreamPrediction prediction = objective.stream_prediction();
+    if (!prediction.next_token) return;
+    std::string why_not = prediction.gap;
+    if (why_not.empty() && max_batches_ > 0) {
       why_not = "eval.heldout.max_batches limits the evaluation to part of the test split";
     }
     const auto statistics = context.lm_data().corpus.statistics(data::Split::kTest);

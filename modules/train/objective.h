@@ -57,6 +57,14 @@ struct StepReport {
   bool skipped = false;  // a non-finite loss or gradient: no update was made
 };
 
+// What held-out bits per byte need to know of a loss: whether it is next-token prediction over
+// the packed corpus stream (every token but the first of each block), which makes loss x stream
+// tokens / bytes the stream's bits per byte.
+struct StreamPrediction {
+  bool next_token = false;
+  std::string gap;  // why some tokens of the stream are not predicted; "" when none
+};
+
 class Objective {
  public:
   virtual ~Objective() = default;
@@ -92,6 +100,9 @@ class Objective {
   // Texts of the evaluation that just ran (a policy's sampled responses, say), name -> text:
   // the trainer logs them under the evaluation's step (/eval/texts/step_<N>). Cleared by the call.
   virtual std::map<std::string, std::string> take_evaluation_texts() { return {}; }
+
+  // See StreamPrediction; the default: not a next-token prediction of the stream.
+  virtual StreamPrediction stream_prediction() const { return {}; }
 };
 
 }  // namespace sslx::train
