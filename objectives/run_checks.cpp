@@ -30,7 +30,9 @@ void flatten(const config::Node& node, const std::string& path,
     flatten(value, path + "." + key, leaves);
 }
 
-// Differences between two tables of the same name, as "key: A here, B there".
+// Differences between two tables of the same name, as "key = A here, B there". Only keys both
+// have are compared: a key that one side lacks comes from another sslx version (a component
+// chosen differently shows in its name key).
 std::vector<std::string> differences(const config::Node& here, const config::Node& there,
                                      const std::string& section,
                                      const std::set<std::string, std::less<>>& ignored = {}) {
@@ -39,17 +41,11 @@ std::vector<std::string> differences(const config::Node& here, const config::Nod
   flatten(here, section, mine);
   flatten(there, section, theirs);
   std::vector<std::string> found;
-  const auto ignore = [&](const std::string& key) {
-    return ignored.contains(key.substr(key.rfind('.') + 1));
-  };
   for (const auto& [key, value] : mine) {
-    if (ignore(key)) continue;
+    if (ignored.contains(key.substr(key.rfind('.') + 1))) continue;
     const auto other = theirs.find(key);
-    const std::string other_value = other == theirs.end() ? "(absent)" : other->second;
-    if (other_value != value) found.push_back(key + " = " + value + " here, " + other_value);
-  }
-  for (const auto& [key, value] : theirs) {
-    if (!ignore(key) && !mine.contains(key)) found.push_back(key + " absent here, " + value);
+    if (other != theirs.end() && other->second != value)
+      found.push_back(key + " = " + value + " here, " + other->second);
   }
   return found;
 }
