@@ -95,13 +95,19 @@ stdfs::path save_checkpoint(const stdfs::path& directory, const torch::nn::Modul
     // The same step saved again (a run resumed from it, evaluated, and saves the new state):
     // `latest` may name it, so it is swapped for the new one in one atomic step, never removed
     // first. What it held is then in `temporary`, removed below or at the next resume.
-    if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) !=
+    if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) ==
         0) {
+      crash_point();
+      stdfs::remove_all(temporary);
+    } else if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+      // A file system without atomic exchange (some network and overlay file systems): replace
+      // it the plain way, with a short window in which a crash leaves `latest` dangling.
+      stdfs::remove_all(final_path);
+      stdfs::rename(temporary, final_path);
+    } else {
       throw IoError("cannot replace " + final_path.string() + " with " + temporary.string() + ": " +
                     std::strerror(errno));
     }
-    crash_point();
-    stdfs::remove_all(temporary);
   } else {
     stdfs::rename(temporary, final_path);
   }
