@@ -6,7 +6,10 @@
 //
 // Counters: tokens/s (input tokens per second of wall clock), GFLOP/s (the objective's model
 // FLOPs per training token x tokens), targets/step, peak_rss_MiB (the process's peak resident
-// memory so far: meaningful when one benchmark runs per process, as the script does).
+// memory so far: meaningful when one benchmark runs per process, as the script does),
+// page_faults/step and sys_s/step (kernel time: the cost of memory the allocator gives back).
+// The process tunes itself as `sslx run` does (OMP_WAIT_POLICY, malloc; util/process_tuning.h);
+// SSLX_PROCESS_TUNING=0 measures LibTorch's defaults.
 //
 // Flags: --threads=N (default 2); --benchmark_* as usual. Needs the fortune corpus (package
 // `fortunes`); the tokenizer and shards are cached in .cache/sslx under the working directory.
@@ -29,6 +32,7 @@
 #include "registry/registry_index.h"
 #include "train/optimizer.h"
 #include "train/trainer_options.h"
+#include "util/process_tuning.h"
 
 namespace {
 
@@ -46,10 +50,14 @@ config::Node bench_config(const std::vector<std::string>& overrides) {
       .config;
 }
 
-double peak_rss_mib() {
+rusage usage_now() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
+  return usage;
+}
+
+double seconds(const timeval& time) {
+  return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) * 1e-6;
 }
 
 void BM_TrainStep(benchmark::State& state, const std::vector<std::string>& overrides) {
@@ -88,8 +96,10 @@ void BM_TrainStep(benchmark::State& state, const std::vector<std::string>& overr
     }
   }
   tokens = targets = 0;
+  const rusage before = usage_now();
   for (auto _ : state)
     benchmark::DoNotOptimize(step());
+  const rusage after = usage_now();
   const double steps = static_cast<double>(state.iterations());
   state.counters["tokens/s"] =
       benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
@@ -98,7 +108,11 @@ void BM_TrainStep(benchmark::State& state, const std::vector<std::string>& overr
                          benchmark::Counter::kIsRate);
   state.counters["targets/step"] = static_cast<double>(targets) / steps;
   state.counters["tokens/step"] = static_cast<double>(tokens) / steps;
-  state.counters["peak_rss_MiB"] = peak_rss_mib();
+  state.counters["peak_rss_MiB"] = static_cast<double>(after.ru_maxrss) / 1024.0;  // KiB on Linux
+  state.counters["page_faults/step"] =
+      static_cast<double>(after.ru_minflt + after.ru_majflt - before.ru_minflt - before.ru_majflt) /
+      steps;
+  state.counters["sys_s/step"] = (seconds(after.ru_stime) - seconds(before.ru_stime)) / steps;
   std::int64_t parameters = 0;
   for (const auto& p : objective->model().parameters())
     parameters += p.numel();
@@ -109,6 +123,9 @@ void BM_TrainStep(benchmark::State& state, const std::vector<std::string>& overr
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As `sslx run` trains (util/process_tuning.h): may re-exec this process once.
+  sslx::remember_command_line(argv);
+  sslx::tune_process_for_compute();
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     if (argument.rfind("--threads=", 0) == 0) g_threads = std::atoi(argument.c_str() + 10);

@@ -6,7 +6,8 @@ a fixed random batch. The attention is written as in nanoGPT (one fused q/k/v pr
 causal mask by masked_fill, softmax); its parameter count equals sslx's separate q, k, v.
 
 Times forward (no autograd), forward+backward, and a train step with AdamW (lr 1e-3), each after
-a result check and a warm-up, and prints one JSON object with tokens/s and the parameter count.
+a result check and a warm-up, and prints one JSON object with tokens/s, page faults and kernel
+time per step, peak memory and the parameter count.
 Run with the system Python 3 (Debian's python3-torch): /usr/bin/python3.
 """
 
@@ -65,18 +66,25 @@ class Decoder(nn.Module):
         return F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1))
 
 
-def tokens_per_second(step, min_time):
+def measure(step, min_time):
     """Runs step() until min_time seconds have passed (at least once, as Google Benchmark does).
 
-    Returns B·T tokens per second of wall clock and the number of iterations.
+    Returns B·T tokens per second of wall clock, the number of iterations, and page faults and
+    kernel (sys) seconds per iteration.
     """
     iterations, start = 0, time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     while True:
         step()
         iterations += 1
         elapsed = time.perf_counter() - start
         if elapsed >= min_time:
-            return BATCH * CONTEXT * iterations / elapsed, iterations
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            faults = after.ru_minflt + after.ru_majflt - before.ru_minflt - before.ru_majflt
+            return {"tokens_per_second": BATCH * CONTEXT * iterations / elapsed,
+                    "iterations": iterations,
+                    "page_faults_per_step": faults / iterations,
+                    "sys_seconds_per_step": (after.ru_stime - before.ru_stime) / iterations}
 
 
 def main():
@@ -128,8 +136,7 @@ def main():
                "parameters": sum(p.numel() for p in model.parameters())}
     for name, step in (("forward", forward), ("forward_backward", forward_backward),
                        ("train_step", train_step)):
-        rate, iterations = tokens_per_second(step, args.min_time)
-        results[name] = {"tokens_per_second": rate, "iterations": iterations}
+        results[name] = measure(step, args.min_time)
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(results))
 

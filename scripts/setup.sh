@@ -18,6 +18,7 @@ packages=(
   python3 python3-h5py python3-numpy # proof that logs load without sslx
   fortunes                           # the embedded default corpus
   gnuplot-nox                        # report plots (PNG via cairo, SVG)
+  clang-14 libfuzzer-14-dev          # the fuzz harnesses (scripts/fuzz.sh, part of the tests)
 )
 
 missing=()

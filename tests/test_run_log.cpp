@@ -1,9 +1,14 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+#include <limits>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log/h5.h"
 #include "log/run_log.h"
 #include "support.h"
 #include "util/error.h"
@@ -104,6 +109,77 @@ TEST_CASE("bad names and missing files give clear errors") {
   CHECK_THROWS_AS(log::RunLogReader(dir / "missing.h5"), IoError);
   test::write_file(dir / "text.h5", "not hdf5");
   CHECK_THROWS_WITH(log::RunLogReader(dir / "text.h5"), Catch::Contains("not a readable HDF5"));
+}
+
+namespace {
+
+// A completed log in `dir` with one row of train/loss (step 7); returns its path.
+std::filesystem::path write_one_row_log(const test::TempDir& dir) {
+  const auto path = dir / "log.h5";
+  auto writer = log::RunLogWriter::create(path, "seed = 3\n");
+  writer.log("train", "loss", 7, 2.0);
+  writer.close(RunStatus::kCompleted);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("a log whose HDF5 global heap would make HDF5 loop forever is refused with its byte") {
+  // Found by fuzz/fuzz_run_log.cpp: HDF5 1.10 advances through a global heap collection by the
+  // size of its free-space object (index 0), so a size of 0 there hangs the reader for good.
+  test::TempDir dir;
+  const auto path = write_one_row_log(dir);
+  CHECK(log::RunLogReader(path).status() == RunStatus::kCompleted);  // the control
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto collection = bytes.find("GCOL");  // the strings of the root attributes live here
+  REQUIRE(collection != std::string::npos);
+  // Its first object becomes the free-space object (index 0) with a size of 0.
+  bytes.replace(collection + 16, 2, std::string(2, '\0'));
+  bytes.replace(collection + 24, 8, std::string(8, '\0'));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  CHECK_THROWS_WITH(log::RunLogReader(path), Catch::Contains(path.string() +
+                                                             " is corrupted: the HDF5 global heap "
+                                                             "collection at byte " +
+                                                             std::to_string(collection)));
+}
+
+TEST_CASE("a series whose damaged extent claims more values than the file stores is refused") {
+  // Found by fuzz/fuzz_run_log.cpp: the reader sized its buffer from the extent alone and asked
+  // for gigabytes. The file is the fuzzer's input, a 4-step run's log with one extent changed.
+  const std::string path = SSLX_SOURCE_DIR "/tests/data/run_log_huge_extent.h5";
+  const log::RunLogReader reader(path);
+  std::string errors;
+  for (const auto& [split, name] : reader.metrics()) {
+    try {
+      (void)reader.read(split, name);
+    } catch (const IoError& error) {
+      errors += std::string(error.what()) + "\n";
+    }
+  }
+  CHECK_THAT(errors, Catch::Contains(" values but stores "));
+}
+
+TEST_CASE("a damaged summary count or step (infinity, a fraction) is an error, not a cast") {
+  // Found by fuzz/fuzz_run_log.cpp (UndefinedBehaviorSanitizer): summaries converted whatever
+  // double the file held to an integer, which is undefined for infinity and NaN.
+  test::TempDir dir;
+  const auto path = write_one_row_log(dir);
+  CHECK(log::RunLogReader(path).summary("train", "loss").count == 1);  // the control
+  for (const double damaged : {std::numeric_limits<double>::infinity(), 2.5, 1e300}) {
+    {
+      const auto file = h5::open_file(path.string(), /*read_only=*/false);
+      const auto group = h5::open_group(file.get(), "summary/train/loss");
+      h5::write_attribute(group.get(), "last_step", damaged);
+    }
+    CHECK_THROWS_WITH(
+        log::RunLogReader(path).summary("train", "loss"),
+        Catch::Contains("attribute last_step of " + path.string() + ":/summary/train/loss holds") &&
+            Catch::Contains("not a whole number"));
+  }
 }
 
 TEST_CASE("a writer killed with SIGKILL leaves a readable log with every flushed row") {

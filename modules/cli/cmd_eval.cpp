@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "eval/evaluator.h"
 #include "util/error.h"
+#include "util/process_tuning.h"
 
 namespace sslx::cli {
 namespace {
@@ -22,6 +23,7 @@ struct EvalArguments {
 };
 
 void evaluate(const EvalArguments& arguments) {
+  tune_process_for_compute();
   const stdfs::path target = arguments.target;
   stdfs::path job, checkpoint;
   if (stdfs::is_regular_file(target / "model.pt")) {

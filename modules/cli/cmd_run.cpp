@@ -20,6 +20,7 @@
 #include "util/console.h"
 #include "util/error.h"
 #include "util/job_pool.h"
+#include "util/process_tuning.h"
 #include "util/strings.h"
 
 namespace sslx::cli {
@@ -232,6 +233,7 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
 }
 
 void run(const RunArguments& arguments) {
+  tune_process_for_compute();  // may re-exec this process: before any work
   const ExperimentJobs experiment = load_experiment(arguments.config, arguments.out);
   if (arguments.job) {  // a child process of the launcher
     const std::size_t index = *arguments.job;

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "util/console.h"
 #include "util/error.h"
+#include "util/process_tuning.h"
 #include "util/strings.h"
 #include "util/version.h"
 
@@ -39,6 +40,7 @@ int report(const sslx::Error& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sslx::remember_command_line(argv);  // for `run` and `eval` (util/process_tuning.h)
   CLI::App app{
       "sslx: self-supervised and alignment objectives for language models, compared.\n"
       "Config in -> runs -> HDF5 out -> tables and plots.",

@@ -32,7 +32,13 @@ const Bridge& bridge() {
   static const Bridge instance = [] {
     const auto path = own_directory() / "libsslx_sentencepiece_bridge.so";
     // RTLD_DEEPBIND: the bridge resolves protobuf from its own dependencies, not LibTorch's.
-    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    // The fuzz build (no LibTorch; AddressSanitizer refuses RTLD_DEEPBIND) goes without it.
+#ifdef SSLX_NO_DEEPBIND
+    constexpr int kBind = 0;
+#else
+    constexpr int kBind = RTLD_DEEPBIND;
+#endif
+    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | kBind);
     if (library == nullptr) {
       throw Error("cannot load the SentencePiece bridge " + path.string() + ": " + dlerror(),
                   "rebuild sslx; the bridge is built next to libsslx_data.so");

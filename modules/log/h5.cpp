@@ -1,9 +1,20 @@
 #include "log/h5.h"
 
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
 #include "util/error.h"
 
 namespace sslx::h5 {
 namespace {
+
+constexpr const char* kDamagedHint =
+    "the file is damaged; a run's log has a copy in each of its checkpoints "
+    "(checkpoints/step-N/log.h5)";
 
 // HDF5 closes what is still open in an exit handler; after a write failed (a full disk) its
 // close callback crashes there (libhdf5 1.10). Every file sslx opens is closed by its Handle,
@@ -56,7 +67,17 @@ void write_scalar_attribute(hid_t location, const std::string& name, hid_t type,
 
 template <class T>
 std::vector<T> read_all(hid_t dataset, hid_t memory_type) {
-  std::vector<T> values(length(dataset));
+  // The extent comes from the file: a damaged one may claim more values than memory holds
+  // (found by fuzzing). sslx writes every value it extends a series by, so a series never
+  // stores fewer bytes than its values need.
+  const hsize_t count = length(dataset);
+  const hsize_t stored = H5Dget_storage_size(dataset);
+  if (count > stored / sizeof(T)) {
+    throw IoError(object_name(dataset) + " claims " + std::to_string(count) +
+                      " values but stores " + std::to_string(stored) + " bytes",
+                  kDamagedHint);
+  }
+  std::vector<T> values(count);
   if (!values.empty()) {
     check_status(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
                  "reading " + object_name(dataset));
@@ -107,6 +128,65 @@ Handle create_file(const std::string& path) {
   return Handle(id, H5Fclose);
 }
 
+namespace {
+
+std::uint64_t little_endian(const unsigned char* p, std::size_t bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = bytes; i-- > 0;)
+    value = (value << 8) | p[i];
+  return value;
+}
+
+// The "size of lengths" of the file's superblock at offset 0 (8 unless the file says else).
+std::size_t size_of_lengths(const std::string& bytes) {
+  static const char kSignature[] = "\x89HDF\r\n\x1a\n";
+  if (bytes.size() < 16 || bytes.compare(0, 8, kSignature, 8) != 0) return 8;
+  const auto version = static_cast<unsigned char>(bytes[8]);
+  const auto size = static_cast<unsigned char>(bytes[version < 2 ? 14 : 10]);
+  return size == 2 || size == 4 || size == 8 ? size : 8;
+}
+
+}  // namespace
+
+void check_global_heaps(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  const std::size_t lengths = size_of_lengths(bytes);
+  const std::size_t header = 8 + lengths;  // index, references, reserved, size
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  // A collection: "GCOL", version 1, 3 reserved bytes, its size, then objects. The walk is
+  // HDF5's own (H5HG__cache_heap_deserialize), which advances by object 0's size alone (a size
+  // of 0 there never advances) and keeps an object that extends past the collection (which
+  // H5HG_read would then copy from beyond its buffer). The first was found by fuzzing; the
+  // second is the same walk's other unchecked case.
+  for (std::size_t at = bytes.find("GCOL"); at != std::string::npos;
+       at = bytes.find("GCOL", at + 4)) {
+    if (at + 8 + lengths > bytes.size() || data[at + 4] != 1) continue;
+    const std::uint64_t size = little_endian(data + at + 8, lengths);
+    if (size > bytes.size() - at) continue;  // HDF5 fails to read it: no walk
+    const std::size_t end = at + size;
+    std::size_t p = at + 8 + lengths;
+    while (p < end) {
+      if (p + header > end) break;  // too small for an object: free space
+      const std::uint64_t index = little_endian(data + p, 2);
+      const std::uint64_t object = little_endian(data + p + 8, lengths);
+      const std::uint64_t need = index > 0 ? header + ((object + 7) & ~std::uint64_t{7}) : object;
+      if (need == 0) {
+        throw IoError(path + " is corrupted: the HDF5 global heap collection at byte " +
+                          std::to_string(at) + " has a free-space object of size 0",
+                      std::string("HDF5 would never finish reading it; ") + kDamagedHint);
+      }
+      if (need > end - p) {
+        throw IoError(path +
+                          " is corrupted: an object of the HDF5 global heap collection at byte " +
+                          std::to_string(at) + " extends past the collection's end",
+                      std::string("HDF5 would read past its buffer; ") + kDamagedHint);
+      }
+      p += need;
+    }
+  }
+}
+
 Handle open_file(const std::string& path, bool read_only) {
   quiet_errors();
   Handle access(check(H5Pcreate(H5P_FILE_ACCESS), "file access list"), H5Pclose);
@@ -115,6 +195,7 @@ Handle open_file(const std::string& path, bool read_only) {
     throw IoError(path + " is not a readable HDF5 file",
                   "check the path; a log whose writer never flushed cannot be read");
   }
+  check_global_heaps(path);
   const hid_t id = H5Fopen(path.c_str(), read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, access.get());
   if (id < 0) throw IoError("cannot open HDF5 file " + path, "is another process writing it?");
   return Handle(id, H5Fclose);
@@ -272,6 +353,21 @@ std::optional<double> read_number_attribute(hid_t location, const std::string& n
   double value = 0;
   check_status(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), "reading " + name);
   return value;
+}
+
+std::optional<std::int64_t> read_integer_attribute(hid_t location, const std::string& name) {
+  const auto value = read_number_attribute(location, name);
+  if (!value) return std::nullopt;
+  // 2^63 is the first double past int64; a cast of anything at or beyond it is undefined.
+  constexpr double kLimit = 9223372036854775808.0;
+  if (!(*value >= -kLimit && *value < kLimit) || std::trunc(*value) != *value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", *value);
+    throw IoError("attribute " + name + " of " + object_name(location) + " holds " + text +
+                      ", not a whole number",
+                  kDamagedHint);
+  }
+  return static_cast<std::int64_t>(*value);
 }
 
 void link_external(hid_t location, const std::string& name, const std::string& file,

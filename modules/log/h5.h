@@ -35,6 +35,12 @@ class Handle {
 // Silences HDF5's automatic error printing: errors are reported by exceptions instead.
 void quiet_errors();
 
+// Throws IoError when a global heap collection of the file (where variable-length strings live)
+// is corrupted in one of the ways HDF5 1.10 does not survive: a free-space object of size 0 (it
+// loops forever; found by fuzzing, fuzz/fuzz_run_log.cpp) or an object past the collection's
+// end (it would read beyond its buffer). open_file checks every file first.
+void check_global_heaps(const std::string& path);
+
 Handle create_file(const std::string& path);
 // `read_only` readers open without file locking so that a running job's log can be inspected.
 Handle open_file(const std::string& path, bool read_only);
@@ -66,5 +72,8 @@ void write_attribute(hid_t location, const std::string& name, double value);
 std::vector<std::string> attribute_names(hid_t location);
 std::optional<std::string> read_string_attribute(hid_t location, const std::string& name);
 std::optional<double> read_number_attribute(hid_t location, const std::string& name);
+// A number attribute that must hold a whole number (counts, steps, versions): IoError naming it
+// when it holds anything else (a damaged file: NaN, infinity, 1e300, 2.5).
+std::optional<std::int64_t> read_integer_attribute(hid_t location, const std::string& name);
 
 }  // namespace sslx::h5

@@ -21,8 +21,7 @@ RunLogReader::RunLogReader(const fs::path& path)
 }
 
 std::int64_t RunLogReader::format_version() const {
-  const auto version = h5::read_number_attribute(file_.get(), "format_version");
-  return version ? static_cast<std::int64_t>(*version) : 0;
+  return h5::read_integer_attribute(file_.get(), "format_version").value_or(0);
 }
 
 std::string RunLogReader::attribute(const std::string& name) const {
@@ -103,13 +102,16 @@ MetricSummary RunLogReader::summary(const std::string& split, const std::string&
   const auto number = [&group](const char* key) {
     return h5::read_number_attribute(group.get(), key).value_or(0.0);
   };
-  return MetricSummary{.count = static_cast<std::int64_t>(number("count")),
+  const auto integer = [&group](const char* key) {
+    return h5::read_integer_attribute(group.get(), key).value_or(0);
+  };
+  return MetricSummary{.count = integer("count"),
                        .last = number("last"),
                        .min = number("min"),
                        .max = number("max"),
-                       .last_step = static_cast<std::int64_t>(number("last_step")),
-                       .min_step = static_cast<std::int64_t>(number("min_step")),
-                       .max_step = static_cast<std::int64_t>(number("max_step"))};
+                       .last_step = integer("last_step"),
+                       .min_step = integer("min_step"),
+                       .max_step = integer("max_step")};
 }
 
 }  // namespace sslx::log

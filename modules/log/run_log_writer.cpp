@@ -75,10 +75,10 @@ RunLogWriter RunLogWriter::create(const fs::path& path, const std::string& confi
 
 RunLogWriter RunLogWriter::reopen(const fs::path& path, RunLogOptions options) {
   h5::Handle file = h5::open_file(path.string(), /*read_only=*/false);
-  const auto version = h5::read_number_attribute(file.get(), "format_version");
-  if (!version || static_cast<std::int64_t>(*version) != kFormatVersion) {
+  const auto version = h5::read_integer_attribute(file.get(), "format_version");
+  if (!version || *version != kFormatVersion) {
     throw IoError(path.string() + " has log format version " +
-                      (version ? std::to_string(static_cast<std::int64_t>(*version)) : "none") +
+                      (version ? std::to_string(*version) : "none") +
                       "; this sslx writes version " + std::to_string(kFormatVersion),
                   "start the run afresh in a new directory");
   }

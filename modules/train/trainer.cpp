@@ -17,6 +17,7 @@
 #include "train/signals.h"
 #include "util/console.h"
 #include "util/error.h"
+#include "util/process_tuning.h"
 #include "util/strings.h"
 
 namespace sslx::train {
@@ -69,7 +70,8 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
   const auto groups = split_for_weight_decay(objective.model(), optimizer_options);
   optimizer_ = make_adamw(groups, optimizer_options);
   console::info("optimizer: AdamW, " + describe(groups, optimizer_options) + "; " +
-                std::to_string(at::get_num_threads()) + " threads");
+                std::to_string(at::get_num_threads()) + " threads (" + describe_process_tuning() +
+                ")");
 }
 
 bool Trainer::budget_spent(double elapsed) const {
