@@ -70,8 +70,9 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
   const auto groups = split_for_weight_decay(objective.model(), optimizer_options);
   optimizer_ = make_adamw(groups, optimizer_options);
   console::info("optimizer: AdamW, " + describe(groups, optimizer_options) + "; " +
-                std::to_string(at::get_num_threads()) + " threads (" + describe_process_tuning() +
-                ")");
+                std::to_string(at::get_num_threads()) +
+                (at::get_num_threads() == 1 ? " thread (" : " threads (") +
+                describe_process_tuning() + ")");
 }
 
 bool Trainer::budget_spent(double elapsed) const {
