@@ -149,6 +149,19 @@ int main(int argc, char** argv) {
                        "objective.train_files=[\"" + pairs + "preferences_train.jsonl\"]",
                        "objective.validation_files=[\"" + pairs + "preferences_val.jsonl\"]"});
 
+  // How the CLM step's cost grows with the context (attention's T^2 included) and the width:
+  // batch 8, d_ff = 4 d_model, heads of 64, positions for the longest context.
+  // bench/run_scaling.sh runs each in its own process and prints the table.
+  for (const int context : {128, 256, 512, 1024}) {
+    for (const int width : {256, 512}) {
+      add("scaling/T=" + std::to_string(context) + "/E=" + std::to_string(width),
+          {"model.arch=decoder", "objective.name=clm",
+           "trainer.sequence_length=" + std::to_string(context),
+           "model.d_model=" + std::to_string(width), "model.d_ff=" + std::to_string(4 * width),
+           "model.n_heads=" + std::to_string(width / 64), "model.max_positions=1024"});
+    }
+  }
+
   // Our --threads flag is not Google Benchmark's: drop it before Initialize.
   std::vector<char*> arguments;
   for (int i = 0; i < argc; ++i) {
