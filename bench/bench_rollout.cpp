@@ -20,6 +20,7 @@
 #include "architectures/heads.h"
 #include "rollout/rollout.h"
 #include "small_model.h"
+#include "util/process_tuning.h"
 #include "util/rng.h"
 
 namespace {
@@ -134,6 +135,9 @@ BENCHMARK_CAPTURE(BM_Generate, recompute, false)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As `sslx run` generates (util/process_tuning.h): may re-exec this process once.
+  sslx::remember_command_line(argv);
+  sslx::tune_process_for_compute();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--threads=", 0) == 0) g_threads = std::atoi(arg.c_str() + 10);
