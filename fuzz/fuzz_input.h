@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace sslx::fuzz {
 
@@ -54,15 +55,11 @@ inline std::pair<std::string_view, std::string_view> split_at(std::string_view t
   return {text.substr(0, at), text.substr(at + marker.size())};
 }
 
-// The lines of `text` (no trailing empty line).
+// The non-empty lines of `text` (an empty override or argument is not worth an input).
 inline std::vector<std::string> lines(std::string_view text) {
-  std::vector<std::string> result;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    result.emplace_back(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-  }
-  return result;
+  std::vector<std::string> parts = sslx::split(text, '\n');
+  std::erase(parts, std::string());
+  return parts;
 }
 
 }  // namespace sslx::fuzz

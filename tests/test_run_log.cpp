@@ -1,7 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <iterator>
 #include <limits>
 
 #include <signal.h>
@@ -12,6 +10,7 @@
 #include "log/run_log.h"
 #include "support.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 using namespace sslx;
 using log::RunStatus;
@@ -130,17 +129,13 @@ TEST_CASE("a log whose HDF5 global heap would make HDF5 loop forever is refused 
   test::TempDir dir;
   const auto path = write_one_row_log(dir);
   CHECK(log::RunLogReader(path).status() == RunStatus::kCompleted);  // the control
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = fs::read_text(path);
   const auto collection = bytes.find("GCOL");  // the strings of the root attributes live here
   REQUIRE(collection != std::string::npos);
   // Its first object becomes the free-space object (index 0) with a size of 0.
   bytes.replace(collection + 16, 2, std::string(2, '\0'));
   bytes.replace(collection + 24, 8, std::string(8, '\0'));
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  test::write_file(path, bytes);
   CHECK_THROWS_WITH(log::RunLogReader(path), Catch::Contains(path.string() +
                                                              " is corrupted: the HDF5 global heap "
                                                              "collection at byte " +

@@ -4,10 +4,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace sslx::h5 {
 namespace {
@@ -149,8 +148,7 @@ std::size_t size_of_lengths(const std::string& bytes) {
 }  // namespace
 
 void check_global_heaps(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  const std::string bytes = fs::read_text(path);
   const std::size_t lengths = size_of_lengths(bytes);
   const std::size_t header = 8 + lengths;  // index, references, reserved, size
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
