@@ -136,7 +136,8 @@ void register_dpo() {
   config::Schema schema;
   add_preference_fields(schema);
   add_init_from_field(schema,
-                      "checkpoint directory of the SFT run: the policy's start and the reference");
+                      "checkpoint directory of the SFT run: the policy's start and the reference; "
+                      "or \"hf:DIR\", a Hugging Face model directory");
   schema.add({.key = "loss",
               .type = config::Type::kString,
               .default_value = "sigmoid",

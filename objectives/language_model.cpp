@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "architectures/architecture_registry.h"
+#include "interop/hf_import.h"
 #include "nn/state_io.h"
 #include "train/checkpoint.h"
 #include "util/console.h"
@@ -21,18 +22,14 @@ at::Tensor LanguageModelImpl::logits(const arch::ArchitectureInputs& inputs) {
   return lm_head(backbone->forward(inputs).hidden_states);
 }
 
-std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
-  // A run's checkpoints/ folder stands for its newest checkpoint: what an experiment's stage
-  // names before the upstream job has written it.
-  if (!std::filesystem::is_regular_file(path / "model.pt")) {
-    if (const auto latest = train::latest_checkpoint(path)) return *latest;
-    if (const auto latest = train::latest_checkpoint(path / "checkpoints")) return *latest;
-  }
-  return path;
-}
-
 void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory) {
-  const auto file = resolve_checkpoint(directory) / "model.pt";
+  if (const auto hf = interop::hf_reference(directory.string())) {
+    const interop::HfDirectory source = interop::read_hf_directory(*hf);
+    nn::load_state(model, interop::read_hf_weights(source), "hf:" + hf->string());
+    console::info("init_from: loaded " + source.family->hf_class() + " from " + hf->string());
+    return;
+  }
+  const auto file = train::resolve_checkpoint(directory) / "model.pt";
   if (!std::filesystem::is_regular_file(file)) {
     throw Error(
         "init_from: " + directory.string() + " holds no checkpoint (no " + file.string() + ")",
@@ -44,11 +41,7 @@ void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& dire
 }
 
 void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
-  std::map<std::string, at::Tensor> source;
-  for (const auto& item : from.named_parameters())
-    source.emplace(item.key(), item.value());
-  for (const auto& item : from.named_buffers())
-    source.emplace(item.key(), item.value());
+  const std::map<std::string, at::Tensor> source = nn::named_state(from);
   std::vector<std::pair<at::Tensor, at::Tensor>> copies;
   std::size_t count = 0;
   const auto collect = [&](const std::string& name, const at::Tensor& target) {

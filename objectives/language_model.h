@@ -31,10 +31,6 @@ TORCH_MODULE(LanguageModel);
 // "backbone.*", "lm_head.*" with the same shapes, or an error naming the key that differs).
 void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory);
 
-// A checkpoint directory from what a user or an experiment stage names: a checkpoint directory
-// itself, a run's checkpoints/ folder or a run folder (both: its newest checkpoint).
-std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
-
 // Copies every parameter and buffer of `from` into `to` by name: both must have the same keys
 // and shapes (two backbones built from the same [model] section).
 void copy_state(const torch::nn::Module& from, torch::nn::Module& to);

@@ -308,7 +308,8 @@ void add_policy_fields(config::Schema& schema, const std::string& max_new_tokens
               .default_value = "prompt",
               .doc = "field of the prompt"});
   add_init_from_field(schema,
-                      "checkpoint directory of the SFT (or pretraining) run: policy and reference");
+                      "checkpoint directory of the SFT (or pretraining) run: policy and reference; "
+                      "or \"hf:DIR\", a Hugging Face model directory");
   schema.add({.key = "max_new_tokens",
               .type = config::Type::kInt,
               .default_value = 32,

@@ -12,6 +12,7 @@
 #include "objectives/reward_model.h"
 #include "objectives/run_checks.h"
 #include "objectives/topic_classifier.h"
+#include "train/checkpoint.h"
 #include "util/console.h"
 #include "util/error.h"
 
@@ -33,7 +34,7 @@ class RewardModelReward : public Reward {
  public:
   RewardModelReward(const config::Node& options, const RewardContext& context) {
     const stdfs::path given = options.get_string("checkpoint");
-    const stdfs::path checkpoint = resolve_checkpoint(given);
+    const stdfs::path checkpoint = train::resolve_checkpoint(given);
     const stdfs::path weights = checkpoint / "model.pt";
     // <run>/checkpoints/step-N/model.pt: the run's resolved config names its [model].
     const stdfs::path config_file = checkpoint.parent_path().parent_path() / "config.toml";

@@ -219,7 +219,8 @@ void register_reward_model() {
               .doc = "coefficient of the centring term mean((r_c + r_r)^2) (0: off)",
               .min = 0.0});
   add_init_from_field(schema,
-                      "checkpoint directory (with model.pt) of a pretraining run: its backbone");
+                      "checkpoint directory (with model.pt) of a pretraining run: its backbone; or "
+                      "\"hf:DIR\", a Hugging Face model directory");
   objective_registry().add(
       "reward_model",
       "reward model: scalar head at the last token, -log sigmoid(r_chosen - r_rejected - margin)",

@@ -5,9 +5,12 @@
 #include <map>
 #include <set>
 
+#include "architectures/architecture_options.h"
 #include "architectures/architecture_registry.h"
 #include "config/toml_io.h"
 #include "data/data_registry.h"
+#include "interop/hf_import.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace sslx::objectives {
@@ -50,6 +53,21 @@ std::vector<std::string> differences(const config::Node& here, const config::Nod
   return found;
 }
 
+// [model] with norm_eps = 0 (the norm's default) replaced by that default: both build the same
+// model, and an imported HF config always states its epsilon.
+config::Node with_effective_norm_eps(const config::Node& model) {
+  config::Node copy = model;
+  const config::Node* eps = model.find("norm_eps");
+  const config::Node* norm = model.find("norm");
+  if (eps != nullptr && eps->is_number() && eps->as_float() == 0.0 && norm != nullptr &&
+      norm->is_string()) {
+    arch::ArchitectureOptions options;
+    options.norm = nn::norm_kind_from_name(norm->as_string());
+    copy.set("norm_eps", interop::effective_norm_eps(options));
+  }
+  return copy;
+}
+
 // Run folders that `path` may name: itself, or above a checkpoints/ folder or a checkpoint.
 std::vector<stdfs::path> run_folder_candidates(const stdfs::path& path) {
   stdfs::path normal = path.lexically_normal();
@@ -89,6 +107,13 @@ config::Check all_of(std::vector<config::Check> checks) {
 }
 
 std::optional<config::Node> run_config(const config::CheckContext& context, std::string_view path) {
+  // "hf:DIR": a Hugging Face directory stands for a run of the [model] its config.json describes
+  // (its vocabulary is checked when the weights load: the tokenizer is not built yet).
+  if (const auto hf = interop::hf_reference(std::string(path))) {
+    config::Node config;
+    config.set("model", interop::read_hf_directory(*hf).model_table);
+    return config;
+  }
   for (const auto& candidate : run_folder_candidates(stdfs::path(path))) {
     for (const auto& [folder, config] : context.upstream()) {
       if (folder.lexically_normal() == candidate) return *config;
@@ -104,7 +129,13 @@ void check_run_reference(const config::CheckContext& context, std::string_view k
   const config::Node* value = context.options().find(key);
   if (value == nullptr || !value->is_string() || value->as_string().empty()) return;
   const std::string& path = value->as_string();
-  const auto other = run_config(context, path);
+  std::optional<config::Node> other;
+  try {
+    other = run_config(context, path);
+  } catch (const Error& e) {
+    context.error(key, e.what());  // an unreadable or unsupported HF directory
+    return;
+  }
   if (!other) {
     context.error(key, "no run at " + path +
                            ": neither a run folder with config.toml (or its checkpoints/ "
@@ -153,15 +184,23 @@ void check_init_from(const config::CheckContext& context) {
   check_run_reference(context, "init_from", {});
   const config::Node* value = context.options().find("init_from");
   if (value == nullptr || !value->is_string() || value->as_string().empty()) return;
-  const auto other = run_config(context, value->as_string());
+  std::optional<config::Node> other;
+  try {
+    other = run_config(context, value->as_string());
+  } catch (const Error&) {
+    return;  // check_run_reference reported it
+  }
   if (!other || other->find("model") == nullptr) return;
-  const auto found = differences(context.root().at_path("model"), *other->find("model"), "model",
-                                 kTrainingOnlyModelKeys);
+  const auto found =
+      differences(with_effective_norm_eps(context.root().at_path("model")),
+                  with_effective_norm_eps(*other->find("model")), "model", kTrainingOnlyModelKeys);
   if (!found.empty()) {
-    context.error("init_from", "the run at " + value->as_string() +
-                                   " trained another backbone (its weights load only into the "
-                                   "same shapes): " +
-                                   join_differences(found) + " there");
+    const bool hf = interop::hf_reference(value->as_string()).has_value();
+    context.error("init_from",
+                  (hf ? "the Hugging Face model at " : "the run at ") + value->as_string() +
+                      (hf ? " is another backbone" : " trained another backbone") +
+                      " (its weights load only into the same shapes): " + join_differences(found) +
+                      " there");
   }
 }
 

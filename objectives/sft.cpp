@@ -202,7 +202,8 @@ void register_sft() {
               .default_value = "text",
               .doc = "field of the text, all trained (text)"});
   add_init_from_field(schema,
-                      "checkpoint directory (with model.pt) of a pretraining run to start from");
+                      "checkpoint directory (with model.pt) of a pretraining run to start from; or "
+                      "\"hf:DIR\", a Hugging Face model directory");
   objective_registry().add(
       "sft", "supervised fine-tuning: next-token loss on completion / assistant tokens only",
       schema,

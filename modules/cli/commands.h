@@ -23,5 +23,6 @@ void add_report_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_status_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_interop_commands(CLI::App& app);  // export, import
 
 }  // namespace sslx::cli

@@ -379,6 +379,14 @@ bool vocabulary_depends_on_corpus(const config::Node& tokenizer) {
 }
 
 std::unique_ptr<Tokenizer> build_tokenizer(const config::Node& config) {
+  // A tokenizer that does not learn from the corpus needs no [data]: the corpus is not read (a
+  // model folder written by `sslx import` has no [data] at all).
+  if (!vocabulary_depends_on_corpus(config.at_path("tokenizer"))) {
+    const TokenizerContext context{.training_documents = []() -> std::vector<Document> {
+      throw Error("this tokenizer does not learn from a corpus");
+    }};
+    return tokenizer_registry().create(config.at_path("tokenizer"), context);
+  }
   return make_tokenizer(config, read_source(config));
 }
 

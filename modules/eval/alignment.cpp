@@ -25,6 +25,7 @@
 #include "objectives/policy_objective.h"
 #include "objectives/reward.h"
 #include "objectives/run_checks.h"
+#include "train/checkpoint.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -75,7 +76,7 @@ class AlignmentEvaluator : public Evaluator {
     if (options_.at_path("prompt_files").as_array().empty())
       return "eval.alignment.prompt_files is empty: no held-out prompts to sample";
     return not_a_language_model(
-        objectives::resolve_checkpoint(policy_checkpoint(context.config(), context.checkpoint())));
+        train::resolve_checkpoint(policy_checkpoint(context.config(), context.checkpoint())));
   }
 
   void run(EvalContext& context, EvalResults& results) override {
@@ -195,14 +196,14 @@ class AlignmentEvaluator : public Evaluator {
       throw Error(key + " = \"init_from\", but the job's objective.init_from is not set",
                   "name a checkpoint, or \"self\"");
     }
-    return objectives::resolve_checkpoint(init->as_string());
+    return train::resolve_checkpoint(init->as_string());
   }
 
   // The checkpoint of the policy that eval.alignment.policy names.
   stdfs::path policy_checkpoint(const config::Node& root, const stdfs::path& own) const {
     if (policy_ == "self") return own;
     if (policy_ == "init_from") return init_from(root, "eval.alignment.policy");
-    return objectives::resolve_checkpoint(policy_);
+    return train::resolve_checkpoint(policy_);
   }
 
   // The reference checkpoint eval.alignment.reference names; empty when it is the policy.
@@ -210,7 +211,7 @@ class AlignmentEvaluator : public Evaluator {
     if (reference_ == "self") return {};
     const stdfs::path reference = reference_ == "init_from"
                                       ? init_from(root, "eval.alignment.reference")
-                                      : objectives::resolve_checkpoint(reference_);
+                                      : train::resolve_checkpoint(reference_);
     if (stdfs::equivalent(reference, policy)) return {};
     return reference;
   }

@@ -9,9 +9,6 @@
 #include <string>
 
 namespace sslx::nn {
-namespace {
-
-// Parameters and buffers by dotted name.
 std::map<std::string, at::Tensor> named_state(const torch::nn::Module& module) {
   std::map<std::string, at::Tensor> state;
   for (const auto& item : module.named_parameters())
@@ -21,13 +18,16 @@ std::map<std::string, at::Tensor> named_state(const torch::nn::Module& module) {
   return state;
 }
 
-}  // namespace
-
-void save_state(const torch::nn::Module& module, const std::filesystem::path& path) {
+void save_state_dict(const std::map<std::string, at::Tensor>& state,
+                     const std::filesystem::path& path) {
   torch::serialize::OutputArchive archive;
-  for (const auto& [name, tensor] : named_state(module))
+  for (const auto& [name, tensor] : state)
     archive.write(name, tensor.detach());
   archive.save_to(path.string());
+}
+
+void save_state(const torch::nn::Module& module, const std::filesystem::path& path) {
+  save_state_dict(named_state(module), path);
 }
 
 std::map<std::string, at::Tensor> load_state_dict(const std::filesystem::path& path) {
@@ -42,28 +42,26 @@ std::map<std::string, at::Tensor> load_state_dict(const std::filesystem::path& p
   return state;
 }
 
-void load_state(torch::nn::Module& module, const std::filesystem::path& path) {
-  torch::serialize::InputArchive archive;
-  archive.load_from(path.string());
+void load_state(torch::nn::Module& module, const std::map<std::string, at::Tensor>& values,
+                const std::string& source) {
   const auto state = named_state(module);
-  const auto keys = archive.keys();
-  const std::set<std::string> in_file(keys.begin(), keys.end());
-  for (const auto& key : in_file) {
-    TORCH_CHECK(state.count(key) == 1, path.string(), " holds \"", key,
+  for (const auto& [key, unused] : values) {
+    TORCH_CHECK(state.count(key) == 1, source, " holds \"", key,
                 "\", which the model does not have");
   }
-  std::map<std::string, at::Tensor> read;
   for (const auto& [name, tensor] : state) {
-    TORCH_CHECK(in_file.count(name) == 1, path.string(), " lacks \"", name, "\"");
-    at::Tensor value;
-    archive.read(name, value);
-    TORCH_CHECK(value.sizes() == tensor.sizes(), "\"", name, "\" is ", value.sizes(), " in ",
-                path.string(), " and ", tensor.sizes(), " in the model");
-    read.emplace(name, value);
+    const auto it = values.find(name);
+    TORCH_CHECK(it != values.end(), source, " lacks \"", name, "\"");
+    TORCH_CHECK(it->second.sizes() == tensor.sizes(), "\"", name, "\" is ", it->second.sizes(),
+                " in ", source, " and ", tensor.sizes(), " in the model");
   }
   const at::NoGradGuard no_grad;
   for (const auto& [name, tensor] : state)
-    tensor.copy_(read.at(name));
+    tensor.copy_(values.at(name));
+}
+
+void load_state(torch::nn::Module& module, const std::filesystem::path& path) {
+  load_state(module, load_state_dict(path), path.string());
 }
 
 }  // namespace sslx::nn

@@ -15,8 +15,20 @@ namespace sslx::nn {
 // Writes every parameter and buffer of `module` under its dotted name.
 void save_state(const torch::nn::Module& module, const std::filesystem::path& path);
 
+// Writes `state` as save_state() writes a module's.
+void save_state_dict(const std::map<std::string, at::Tensor>& state,
+                     const std::filesystem::path& path);
+
 // Every tensor of a state file by name (for inspecting checkpoints).
 std::map<std::string, at::Tensor> load_state_dict(const std::filesystem::path& path);
+
+// Every parameter and buffer of `module` by dotted name (the tensors themselves, not copies).
+std::map<std::string, at::Tensor> named_state(const torch::nn::Module& module);
+
+// Copies `state` into `module` in place, strictly as load_state() does; `source` names where the
+// tensors came from in the errors.
+void load_state(torch::nn::Module& module, const std::map<std::string, at::Tensor>& state,
+                const std::string& source);
 
 // Reads into `module` in place; throws (c10::Error) on a missing or extra key or another shape,
 // before changing anything.

@@ -127,6 +127,16 @@ std::optional<stdfs::path> latest_checkpoint(const stdfs::path& directory) {
   return checkpoint;
 }
 
+stdfs::path resolve_checkpoint(const stdfs::path& path) {
+  // A run's checkpoints/ folder stands for its newest checkpoint: what an experiment's stage
+  // names before the upstream job has written it.
+  if (!stdfs::is_regular_file(path / "model.pt")) {
+    if (const auto latest = latest_checkpoint(path)) return *latest;
+    if (const auto latest = latest_checkpoint(path / "checkpoints")) return *latest;
+  }
+  return path;
+}
+
 void mark_best_checkpoint(const stdfs::path& directory, const stdfs::path& checkpoint) {
   fs::write_text_atomic(directory / "best", checkpoint.filename().string() + "\n");
 }

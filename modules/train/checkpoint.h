@@ -30,6 +30,11 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& directory,
 // The checkpoint named by <dir>/latest, if any.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& directory);
 
+// A checkpoint directory from what a user or an experiment stage names: a checkpoint directory
+// itself (any folder with model.pt), a run's checkpoints/ folder or a run folder (both: its
+// newest checkpoint). Returned unchanged when none of these holds.
+std::filesystem::path resolve_checkpoint(const std::filesystem::path& path);
+
 // <dir>/best (a one-line file like `latest`) names the checkpoint of the best validation loss
 // when trainer.keep_best is on; evaluators load it (eval.checkpoint = "best").
 void mark_best_checkpoint(const std::filesystem::path& directory,

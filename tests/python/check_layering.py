@@ -24,6 +24,8 @@ FOLDERS = {
     "modules/nn": "sslx_nn",
     "modules/train": "sslx_train",
     "modules/rollout": "sslx_rollout",
+    "modules/formats": "sslx_formats",
+    "modules/interop": "sslx_interop",
     "modules/eval": "sslx_eval",
     "modules/cli": "sslx",
     "architectures": "sslx_architectures",

@@ -1,0 +1,115 @@
+#include "interop/hf_convert.h"
+
+#include <ATen/ATen.h>
+
+#include <set>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace sslx::interop {
+namespace {
+
+std::string shape_text(at::IntArrayRef sizes) {
+  std::ostringstream text;
+  text << sizes;
+  return text.str();
+}
+
+// The HF shape of `rule`'s tensor, from the sslx shapes.
+std::vector<std::int64_t> hf_shape(const TensorRule& rule, const TensorMap& sslx) {
+  std::vector<std::int64_t> shape = sslx.at(rule.sslx.front()).sizes().vec();
+  for (std::size_t i = 1; i < rule.sslx.size(); ++i)
+    shape[0] += sslx.at(rule.sslx[i]).size(0);
+  if (rule.transposed) std::swap(shape[0], shape[1]);
+  return shape;
+}
+
+}  // namespace
+
+TensorMap to_hf_tensors(const HfFamily& family, const ModelSpec& spec, const TensorMap& sslx,
+                        const std::string& source) {
+  TensorMap hf;
+  std::set<std::string> used;
+  for (const auto& rule : family.rules(spec)) {
+    std::vector<at::Tensor> parts;
+    for (const auto& name : rule.sslx) {
+      const auto it = sslx.find(name);
+      if (it == sslx.end())
+        throw Error(source + " lacks \"" + name + "\", which " + family.hf_class() +
+                    " needs for \"" + rule.hf + "\"");
+      parts.push_back(it->second.detach());
+      used.insert(name);
+    }
+    at::Tensor tensor = parts.size() == 1 ? parts.front() : at::cat(parts, 0);
+    if (rule.transposed) tensor = tensor.t();
+    hf.emplace(rule.hf, tensor.contiguous());
+  }
+  for (const auto& [name, unused] : sslx) {
+    if (used.count(name) == 0)
+      throw Error(
+          source + " holds \"" + name + "\", which " + family.hf_class() + " has no place for",
+          "only language models (backbone and LM head) are exported");
+  }
+  return hf;
+}
+
+TensorMap from_hf_tensors(const HfFamily& family, const ModelSpec& spec, const TensorMap& hf,
+                          const TensorMap& expected, const std::string& file) {
+  const std::string prefix = family.base_prefix();
+  std::set<std::string> used;
+  // The tensor stored as `name`, or under the base model's name (without the prefix).
+  const auto find = [&](const std::string& name) -> const at::Tensor* {
+    for (const std::string& candidate :
+         {name, !prefix.empty() && name.starts_with(prefix) ? name.substr(prefix.size()) : name}) {
+      const auto it = hf.find(candidate);
+      if (it != hf.end()) {
+        used.insert(candidate);
+        return &it->second;
+      }
+    }
+    return nullptr;
+  };
+  TensorMap sslx;
+  for (const auto& rule : family.rules(spec)) {
+    const at::Tensor* stored = find(rule.hf);
+    if (stored == nullptr)
+      throw IoError(file + " lacks tensor \"" + rule.hf + "\", which " + family.hf_class() +
+                    " with this config.json has");
+    const auto shape = hf_shape(rule, expected);
+    if (stored->sizes().vec() != shape)
+      throw IoError(file + ": tensor \"" + rule.hf + "\" is " + shape_text(stored->sizes()) +
+                    ", but config.json describes " + shape_text(shape));
+    if (!stored->is_floating_point())
+      throw IoError(file + ": tensor \"" + rule.hf + "\" has dtype " +
+                    std::string(c10::toString(stored->scalar_type())) +
+                    "; expected a floating-point dtype");
+    at::Tensor tensor = rule.transposed ? stored->t() : *stored;
+    std::int64_t row = 0;
+    for (const auto& name : rule.sslx) {
+      const std::int64_t rows = expected.at(name).size(0);
+      sslx.emplace(name, tensor.narrow(0, row, rows).to(at::kFloat).contiguous());
+      row += rows;
+    }
+  }
+  // A tied head saved anyway (some writers do) is the embedding again: accepted when it is.
+  const auto tied_head = hf.find("lm_head.weight");
+  if (spec.options.tie_embeddings && tied_head != hf.end()) {
+    const at::Tensor& embedding = sslx.at("backbone.embeddings.tokens.weight");
+    if (tied_head->second.sizes() != embedding.sizes() ||
+        !at::equal(tied_head->second.to(at::kFloat), embedding))
+      throw IoError(file +
+                    " holds \"lm_head.weight\" different from the token embedding, but "
+                    "config.json ties them (tie_word_embeddings)");
+    used.insert("lm_head.weight");
+  }
+  for (const auto& [name, unused] : hf) {
+    if (used.count(name) == 0 && !family.ignorable(name))
+      throw IoError(
+          file + " holds tensor \"" + name + "\", which " + family.hf_class() + " does not have",
+          "sslx reads the families' language-model classes only (no extra heads)");
+  }
+  return sslx;
+}
+
+}  // namespace sslx::interop

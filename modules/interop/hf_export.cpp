@@ -1,0 +1,143 @@
+#include "interop/hf_export.h"
+
+#include <ATen/ATen.h>
+
+#include "architectures/architecture_registry.h"
+#include "config/toml_io.h"
+#include "data/data_registry.h"
+#include "data/sentencepiece_tokenizer.h"
+#include "interop/hf_convert.h"
+#include "interop/hf_import.h"
+#include "nn/state_io.h"
+#include "train/checkpoint.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace sslx::interop {
+namespace stdfs = std::filesystem;
+namespace {
+
+void write_json(const stdfs::path& file, const nlohmann::json& json) {
+  fs::write_text_atomic(file, json.dump(2) + "\n");
+}
+
+// The piece of special token `id` ("<pad>", "</s>", ...).
+std::string piece(const data::Tokenizer& tokenizer, std::optional<data::TokenId> id) {
+  return id ? tokenizer.decode({*id}) : std::string();
+}
+
+void add_token_ids(nlohmann::json& json, const data::SpecialTokens& specials,
+                   bool encoder_decoder) {
+  if (specials.bos) json["bos_token_id"] = *specials.bos;
+  if (specials.eos) json["eos_token_id"] = *specials.eos;
+  if (specials.pad) json["pad_token_id"] = *specials.pad;
+  // The decoder starts from the pad token, in T5 and in sslx's encoder-decoder objectives.
+  if (encoder_decoder && specials.pad) json["decoder_start_token_id"] = *specials.pad;
+}
+
+// tokenizer.model and the files naming its special tokens. T5Tokenizer numbers the sentinels as
+// sslx does (<extra_id_0> = vocab_size - 1, after the model's pieces), so it is the class named.
+void write_tokenizer(const stdfs::path& directory, const data::Tokenizer& tokenizer,
+                     std::int64_t max_positions, HfExport& result) {
+  const auto* sentencepiece = dynamic_cast<const data::SentencePieceTokenizer*>(&tokenizer);
+  if (sentencepiece == nullptr) {
+    result.notes.push_back("no tokenizer files: the " + tokenizer.name() +
+                           " tokenizer has no Hugging Face equivalent with the same ids");
+    return;
+  }
+  stdfs::copy_file(sentencepiece->model_path(), directory / "tokenizer.model",
+                   stdfs::copy_options::overwrite_existing);
+  const data::SpecialTokens& specials = tokenizer.specials();
+  nlohmann::json map = nlohmann::json::object();
+  const std::pair<const char*, std::optional<data::TokenId>> named[] = {
+      {"pad_token", specials.pad}, {"eos_token", specials.eos},   {"unk_token", specials.unk},
+      {"bos_token", specials.bos}, {"mask_token", specials.mask}, {"cls_token", specials.cls},
+      {"sep_token", specials.sep}};
+  for (const auto& [key, id] : named) {
+    if (id) map[key] = piece(tokenizer, id);
+  }
+  nlohmann::json sentinels = nlohmann::json::array();
+  for (std::int32_t k = 0; k < specials.sentinel_count; ++k)
+    sentinels.push_back(piece(tokenizer, specials.sentinel(k)));
+  if (!sentinels.empty()) map["additional_special_tokens"] = sentinels;
+  write_json(directory / "special_tokens_map.json", map);
+  nlohmann::json config = map;
+  config["tokenizer_class"] = "T5Tokenizer";
+  config["extra_ids"] = specials.sentinel_count;
+  config["model_max_length"] = max_positions;
+  write_json(directory / "tokenizer_config.json", config);
+}
+
+}  // namespace
+
+HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
+                            const TensorMap& state, const data::Tokenizer& tokenizer,
+                            at::ScalarType dtype, const std::string& source) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw Error("export dtype must be float32 or bfloat16, got " +
+                std::string(c10::toString(dtype)));
+  const HfFamily& family = family_for(spec);
+  TensorMap tensors = to_hf_tensors(family, spec, state, source);
+  for (auto& [name, tensor] : tensors)
+    tensor = tensor.to(dtype);
+  stdfs::create_directories(directory);
+  write_tensor_file(directory / "model.safetensors", tensors, {{"format", "pt"}});
+
+  const bool encoder_decoder = spec.kind == arch::ArchitectureKind::encoder_decoder;
+  nlohmann::json config = family.config(spec);
+  add_token_ids(config, tokenizer.specials(), encoder_decoder);
+  config["torch_dtype"] = dtype == at::kFloat ? "float32" : "bfloat16";
+  write_json(directory / "config.json", config);
+  nlohmann::json generation = nlohmann::json::object();
+  add_token_ids(generation, tokenizer.specials(), encoder_decoder);
+  write_json(directory / "generation_config.json", generation);
+
+  HfExport result{.hf_class = family.hf_class()};
+  write_tokenizer(directory, tokenizer, spec.options.max_positions, result);
+  return result;
+}
+
+HfExport export_run(const stdfs::path& source, const stdfs::path& directory, at::ScalarType dtype) {
+  const stdfs::path checkpoint = train::resolve_checkpoint(source);
+  const stdfs::path model_file = checkpoint / "model.pt";
+  if (!stdfs::is_regular_file(model_file))
+    throw IoError("no model.pt in " + checkpoint.string(),
+                  "give a run folder, its checkpoints/ folder or one checkpoint");
+  // The run's config: beside model.pt (an imported model) or two levels up (a checkpoint).
+  stdfs::path config_file;
+  for (const stdfs::path& folder : {checkpoint, checkpoint.parent_path().parent_path()}) {
+    if (stdfs::is_regular_file(folder / "config.toml")) {
+      config_file = folder / "config.toml";
+      break;
+    }
+  }
+  if (config_file.empty())
+    throw IoError("no config.toml for " + checkpoint.string(),
+                  "export reads the run's config.toml (beside checkpoints/) for the model and "
+                  "tokenizer");
+  const config::Node config = config::load_toml_file(config_file);
+  for (const char* section : {"model", "tokenizer"}) {
+    if (config.find(section) == nullptr)
+      throw IoError(config_file.string() + " has no [" + section + "]",
+                    "export needs the model and the tokenizer it was trained with");
+  }
+  const TensorMap state = nn::load_state_dict(model_file);
+  const auto embedding = state.find("backbone.embeddings.tokens.weight");
+  if (embedding == state.end())
+    throw IoError(model_file.string() + " holds no backbone.embeddings.tokens.weight",
+                  "export takes a language model's checkpoint");
+  const config::Node& model = config.at_path("model");
+  const ModelSpec spec = model_spec(model, embedding->second.size(0));
+  data::register_builtin_data();
+  const auto tokenizer = data::build_tokenizer(config);
+  if (tokenizer->vocab_size() != spec.options.vocab_size)
+    throw IoError(config_file.string() + ": the tokenizer has " +
+                  std::to_string(tokenizer->vocab_size()) + " tokens, " + model_file.string() +
+                  " " + std::to_string(spec.options.vocab_size));
+  HfExport result =
+      write_hf_directory(directory, spec, state, *tokenizer, dtype, model_file.string());
+  result.checkpoint = checkpoint;
+  return result;
+}
+
+}  // namespace sslx::interop

@@ -1,0 +1,104 @@
+// A Hugging Face model family (GPT-2, Llama, T5, ...) as sslx sees it: which backbones it holds
+// exactly, its config.json, and where each sslx parameter goes in its model.safetensors. One
+// file per family (hf_gpt2.cpp, hf_llama.cpp, hf_t5.cpp); hf_families() lists them, and export,
+// import and `init_from = "hf:DIR"` go through this interface only.
+//
+// sslx names are those of a language model's model.pt: "backbone.<parameter>" and, for an untied
+// head, "lm_head.proj.weight".
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "architectures/architecture_kind.h"
+#include "architectures/architecture_options.h"
+#include "config/node.h"
+
+namespace sslx::interop {
+
+// A backbone as sslx builds it: the [model] table's arch and options (vocab_size included).
+struct ModelSpec {
+  std::string arch;  // the registered architecture: "decoder", "encoder", "encoder_decoder"
+  arch::ArchitectureKind kind = arch::ArchitectureKind::decoder;
+  arch::ArchitectureOptions options;
+};
+
+// One tensor of the HF file and the sslx tensors it holds.
+struct TensorRule {
+  std::string hf;
+  // One name, or several stacked along dimension 0 (GPT-2's fused query/key/value projection);
+  // `rows` then gives each one's size along dimension 0.
+  std::vector<std::string> sslx;
+  std::vector<std::int64_t> rows;
+  bool transposed = false;  // stored (in, out), as GPT-2's Conv1D layers do
+};
+
+class HfFamily {
+ public:
+  virtual ~HfFamily() = default;
+  // config.json's "model_type" ("gpt2") and the class its "architectures" names.
+  virtual std::string model_type() const = 0;
+  virtual std::string hf_class() const = 0;
+  // What stops this family from holding `spec` exactly, one "<option>: why" line each (e.g.
+  // "norm = layer_norm: Llama uses RMSNorm"); empty when it holds it.
+  virtual std::vector<std::string> differences(const ModelSpec& spec) const = 0;
+  // config.json for `spec` (differences() empty); special token ids are added by the exporter.
+  virtual nlohmann::json config(const ModelSpec& spec) const = 0;
+  // The [model] table (standard keys, see standard_model_table) of a config.json of this family;
+  // throws IoError naming `file` and the key that is missing or has no sslx equivalent.
+  virtual config::Node model_table(const nlohmann::json& config, const std::string& file) const = 0;
+  // Where every sslx tensor of `spec` goes.
+  virtual std::vector<TensorRule> rules(const ModelSpec& spec) const = 0;
+  // Tensors that HF files may hold without being parameters (GPT-2's saved causal masks).
+  virtual bool ignorable(const std::string& hf_name) const;
+  // The prefix that the family's base model (GPT2Model, LlamaModel) leaves out of its names;
+  // files saved from it are read too.
+  virtual std::string base_prefix() const { return ""; }
+};
+
+// The families sslx reads and writes.
+const std::vector<const HfFamily*>& hf_families();
+
+// The family that holds `spec` exactly; throws Error listing each family's differences.
+const HfFamily& family_for(const ModelSpec& spec);
+// The family of a config.json (by "model_type"); throws IoError naming `file` and the known ones.
+const HfFamily& family_for(const nlohmann::json& config, const std::string& file);
+
+// A [model] table with every standard key at its default value, `arch` set: what families fill.
+config::Node standard_model_table(const std::string& arch);
+
+// config.json helpers for the families: a required key of the expected type, or IoError naming
+// `file` and the key.
+std::int64_t json_int(const nlohmann::json& config, const std::string& key,
+                      const std::string& file);
+double json_number(const nlohmann::json& config, const std::string& key, const std::string& file);
+std::string json_string(const nlohmann::json& config, const std::string& key,
+                        const std::string& file);
+// The value of an optional key, or `fallback` when absent or null.
+nlohmann::json json_or(const nlohmann::json& config, const std::string& key,
+                       nlohmann::json fallback);
+// Throws IoError naming the first key of `config` that is neither in `family_keys` nor one of the
+// settings every transformers config has (names, token ids, generation defaults, labels): a key
+// sslx does not know might change the model, so it is never ignored.
+void check_known_keys(const nlohmann::json& config, const std::vector<std::string>& family_keys,
+                      const std::string& file);
+
+// The norm's epsilon with sslx's default filled in (options.norm_eps = 0).
+double effective_norm_eps(const arch::ArchitectureOptions& options);
+
+// differences() lines: `line` when `holds` is false.
+struct Differences {
+  std::vector<std::string> lines;
+  void require(bool holds, std::string line) {
+    if (!holds) lines.push_back(std::move(line));
+  }
+};
+
+// Throws IoError naming `file`, `key` and its value: a setting sslx has no equivalent for.
+[[noreturn]] void unsupported(const std::string& file, const std::string& key,
+                              const nlohmann::json& value, const std::string& why);
+
+}  // namespace sslx::interop
