@@ -24,5 +24,6 @@ void add_compare_command(CLI::App& app);
 void add_status_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_interop_commands(CLI::App& app);  // export, import
+void add_generate_command(CLI::App& app);
 
 }  // namespace sslx::cli

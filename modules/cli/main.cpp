@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
     sslx::cli::add_compare_command(app);
     sslx::cli::add_eval_command(app);
     sslx::cli::add_interop_commands(app);
+    sslx::cli::add_generate_command(app);
     sslx::cli::add_docs_command(app);
     if (!check_command_name(app, argc, argv)) return static_cast<int>(sslx::ExitCode::kUsage);
     app.parse(argc, argv);

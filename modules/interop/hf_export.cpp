@@ -3,13 +3,11 @@
 #include <ATen/ATen.h>
 
 #include "architectures/architecture_registry.h"
-#include "config/toml_io.h"
 #include "data/data_registry.h"
 #include "data/sentencepiece_tokenizer.h"
 #include "interop/hf_convert.h"
 #include "interop/hf_import.h"
-#include "nn/state_io.h"
-#include "train/checkpoint.h"
+#include "interop/run_model.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -88,9 +86,12 @@ HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
   add_token_ids(config, tokenizer.specials(), encoder_decoder);
   config["torch_dtype"] = dtype == at::kFloat ? "float32" : "bfloat16";
   write_json(directory / "config.json", config);
-  nlohmann::json generation = nlohmann::json::object();
-  add_token_ids(generation, tokenizer.specials(), encoder_decoder);
-  write_json(directory / "generation_config.json", generation);
+  // An encoder fills in masks; it does not generate, so it has no generation config.
+  if (spec.kind != arch::ArchitectureKind::encoder) {
+    nlohmann::json generation = nlohmann::json::object();
+    add_token_ids(generation, tokenizer.specials(), encoder_decoder);
+    write_json(directory / "generation_config.json", generation);
+  }
 
   HfExport result{.hf_class = family.hf_class()};
   write_tokenizer(directory, tokenizer, spec.options.max_positions, result);
@@ -98,45 +99,24 @@ HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
 }
 
 HfExport export_run(const stdfs::path& source, const stdfs::path& directory, at::ScalarType dtype) {
-  const stdfs::path checkpoint = train::resolve_checkpoint(source);
-  const stdfs::path model_file = checkpoint / "model.pt";
-  if (!stdfs::is_regular_file(model_file))
-    throw IoError("no model.pt in " + checkpoint.string(),
-                  "give a run folder, its checkpoints/ folder or one checkpoint");
-  // The run's config: beside model.pt (an imported model) or two levels up (a checkpoint).
-  stdfs::path config_file;
-  for (const stdfs::path& folder : {checkpoint, checkpoint.parent_path().parent_path()}) {
-    if (stdfs::is_regular_file(folder / "config.toml")) {
-      config_file = folder / "config.toml";
-      break;
-    }
-  }
-  if (config_file.empty())
-    throw IoError("no config.toml for " + checkpoint.string(),
-                  "export reads the run's config.toml (beside checkpoints/) for the model and "
-                  "tokenizer");
-  const config::Node config = config::load_toml_file(config_file);
-  for (const char* section : {"model", "tokenizer"}) {
-    if (config.find(section) == nullptr)
-      throw IoError(config_file.string() + " has no [" + section + "]",
-                    "export needs the model and the tokenizer it was trained with");
-  }
-  const TensorMap state = nn::load_state_dict(model_file);
+  const RunModel run = read_run_model(source);
+  const TensorMap& state = run.state;
+  const config::Node& config = run.config;
+  const std::string model_file = (run.checkpoint / "model.pt").string();
+  const std::string config_file = run.config_file.string();
   const auto embedding = state.find("backbone.embeddings.tokens.weight");
   if (embedding == state.end())
-    throw IoError(model_file.string() + " holds no backbone.embeddings.tokens.weight",
+    throw IoError(model_file + " holds no backbone.embeddings.tokens.weight",
                   "export takes a language model's checkpoint");
   const config::Node& model = config.at_path("model");
   const ModelSpec spec = model_spec(model, embedding->second.size(0));
   data::register_builtin_data();
   const auto tokenizer = data::build_tokenizer(config);
   if (tokenizer->vocab_size() != spec.options.vocab_size)
-    throw IoError(config_file.string() + ": the tokenizer has " +
-                  std::to_string(tokenizer->vocab_size()) + " tokens, " + model_file.string() +
-                  " " + std::to_string(spec.options.vocab_size));
-  HfExport result =
-      write_hf_directory(directory, spec, state, *tokenizer, dtype, model_file.string());
-  result.checkpoint = checkpoint;
+    throw IoError(config_file + ": the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+                  " tokens, " + model_file + " " + std::to_string(spec.options.vocab_size));
+  HfExport result = write_hf_directory(directory, spec, state, *tokenizer, dtype, model_file);
+  result.checkpoint = run.checkpoint;
   return result;
 }
 

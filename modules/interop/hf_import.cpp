@@ -103,9 +103,10 @@ TensorMap language_model_shapes(const config::Node& model_table, const ModelSpec
   TensorMap shapes;
   for (const auto& [name, tensor] : nn::named_state(*backbone))
     shapes.emplace("backbone." + name, tensor);
-  if (!spec.options.tie_embeddings)
-    shapes.emplace("lm_head.proj.weight",
-                   at::empty({spec.options.vocab_size, spec.options.d_model}));
+  // The head a language model builds on this backbone (objectives/language_model.h).
+  const arch::LmHead head = arch::lm_head_for(*backbone);
+  for (const auto& [name, tensor] : nn::named_state(*head))
+    shapes.emplace("lm_head." + name, tensor);
   return shapes;
 }
 
@@ -117,24 +118,33 @@ TensorMap read_hf_weights(const HfDirectory& directory) {
                          directory.path.string());
 }
 
+std::optional<HfTokenizerFile> hf_tokenizer_file(const HfDirectory& directory) {
+  const stdfs::path model = directory.path / "tokenizer.model";
+  if (!stdfs::is_regular_file(model)) return std::nullopt;
+  HfTokenizerFile file{.model = model};
+  const stdfs::path tokenizer_config = directory.path / "tokenizer_config.json";
+  if (stdfs::is_regular_file(tokenizer_config)) {
+    const auto extra_ids = json_or(read_json(tokenizer_config), "extra_ids", 0);
+    if (!extra_ids.is_number_unsigned())
+      throw IoError(tokenizer_config.string() + ": \"extra_ids\" is " + extra_ids.dump() +
+                    "; expected a count");
+    file.sentinels = extra_ids.get<std::int64_t>();
+  }
+  return file;
+}
+
 std::size_t import_to_folder(const HfDirectory& directory, const stdfs::path& folder) {
   const TensorMap state = read_hf_weights(directory);
   config::Node config;
   config.set("model", directory.model_table);
-  const stdfs::path tokenizer_model = directory.path / "tokenizer.model";
   stdfs::create_directories(folder);
-  if (stdfs::is_regular_file(tokenizer_model)) {
-    stdfs::copy_file(tokenizer_model, folder / "tokenizer.model",
+  if (const auto tokenizer_file = hf_tokenizer_file(directory)) {
+    stdfs::copy_file(tokenizer_file->model, folder / "tokenizer.model",
                      stdfs::copy_options::overwrite_existing);
-    // T5Tokenizer's extra_ids are sslx's sentinels (numbered down from the top id).
-    std::int64_t sentinels = 0;
-    const stdfs::path tokenizer_config = directory.path / "tokenizer_config.json";
-    if (stdfs::is_regular_file(tokenizer_config))
-      sentinels = json_or(read_json(tokenizer_config), "extra_ids", 0).get<std::int64_t>();
     config::Node tokenizer;
     tokenizer.set("name", "sentencepiece");
     tokenizer.set("model", stdfs::absolute(folder / "tokenizer.model").string());
-    tokenizer.set("sentinels", sentinels);
+    tokenizer.set("sentinels", tokenizer_file->sentinels);
     config.set("tokenizer", tokenizer);
   }
   fs::write_text_atomic(folder / "config.toml", "# Imported by `sslx import` from " +

@@ -35,6 +35,14 @@ TensorMap language_model_shapes(const config::Node& model_table, const ModelSpec
 // against its config.json.
 TensorMap read_hf_weights(const HfDirectory& directory);
 
+// The directory's SentencePiece tokenizer: tokenizer.model, with T5Tokenizer's extra_ids from
+// tokenizer_config.json as sslx's sentinels (both number <extra_id_k> down from the top id).
+struct HfTokenizerFile {
+  std::filesystem::path model;
+  std::int64_t sentinels = 0;
+};
+std::optional<HfTokenizerFile> hf_tokenizer_file(const HfDirectory& directory);
+
 // The run-like folder `sslx import` writes: config.toml ([model] and, when the directory has
 // tokenizer.model, [tokenizer]) and model.pt, which init_from, export and evaluation accept as a
 // checkpoint. Returns the number of tensors written.

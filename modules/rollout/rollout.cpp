@@ -4,6 +4,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "nn/kv_cache.h"
 #include "util/error.h"
@@ -34,8 +35,17 @@ Rollout generate(const LogitsFunction& policy,
       throw Error("rollout: a prompt has no token", "start it with a token (EOS)");
     P = std::max(P, static_cast<std::int64_t>(prompt.size()));
   }
+  const bool encoder_decoder = options.decoder_start.has_value();
+  TORCH_CHECK(options.repetition_penalty > 0.0, "rollout: repetition_penalty must be > 0, got ",
+              options.repetition_penalty);
   std::int64_t N = options.max_new_tokens;
-  if (options.max_positions > 0) N = std::min(N, options.max_positions - P);
+  if (options.max_positions > 0 && encoder_decoder && P > options.max_positions) {
+    throw Error("rollout: prompts of " + std::to_string(P) + " tokens exceed the model's " +
+                    std::to_string(options.max_positions) + " positions",
+                "use shorter prompts");
+  }
+  if (options.max_positions > 0)
+    N = std::min(N, encoder_decoder ? options.max_positions : options.max_positions - P);
   if (N <= 0) {
     throw Error("rollout: prompts of " + std::to_string(P) + " tokens leave no room for a response",
                 "the model has " + std::to_string(options.max_positions) +
@@ -63,19 +73,45 @@ Rollout generate(const LogitsFunction& policy,
 
   nn::KvCache cache;
   at::Tensor key_valid = prompt_valid;  // (B, C): every position in the cache
-  at::Tensor logits = policy({.token_ids = prompt_ids,
-                              .key_valid = key_valid,
-                              .position_ids = positions_of(prompt_valid),
-                              .cache = &cache})
-                          .select(1, P - 1);  // (B, V)
+  at::Tensor logits;                    // (B, V): the distribution of the next token
+  if (encoder_decoder) {
+    logits = policy({.token_ids = prompt_ids,
+                     .key_valid = prompt_valid,
+                     .position_ids = positions_of(prompt_valid),
+                     .decoder_token_ids = at::full({B, 1}, *options.decoder_start, at::kLong),
+                     .cache = &cache})
+                 .select(1, 0);
+  } else {
+    logits = policy({.token_ids = prompt_ids,
+                     .key_valid = key_valid,
+                     .position_ids = positions_of(prompt_valid),
+                     .cache = &cache})
+                 .select(1, P - 1);
+  }
+  // (B, V) bool: the tokens each row holds so far, for the repetition penalty.
+  at::Tensor seen;
+  if (options.repetition_penalty != 1.0) {
+    seen = at::zeros_like(logits, at::kBool);
+    if (!encoder_decoder) seen.scatter_(1, prompt_ids, prompt_valid);
+  }
   at::Tensor active = at::ones({B}, at::kBool);
   at::Tensor ended = at::zeros({B}, at::kBool);
+  bool stopped = false;
   std::vector<at::Tensor> tokens, masks, log_probs;
   std::vector<double> u(static_cast<std::size_t>(B));
   for (std::int64_t n = 0; n < N; ++n) {
     // Every row draws at every step, active or not: its stream never depends on other rows.
     for (std::size_t b = 0; b < rngs.size(); ++b)
       u[b] = rngs[b].uniform01();
+    if (seen.defined()) {
+      const at::Tensor scaled = at::where(logits > 0, logits / options.repetition_penalty,
+                                          logits * options.repetition_penalty);
+      logits = at::where(seen, scaled, logits);
+    }
+    if (options.eos && n < options.min_new_tokens) {
+      logits = logits.clone();
+      logits.select(1, *options.eos).fill_(-std::numeric_limits<double>::infinity());
+    }
     const at::Tensor probabilities = sampling_probabilities(logits, options.sampling);
     at::Tensor next = sample_indices(probabilities, at::tensor(u, at::kDouble));
     next = at::where(active, next, at::full_like(next, options.pad));
@@ -86,14 +122,27 @@ Rollout generate(const LogitsFunction& policy,
     log_probs.push_back(log_p.squeeze(1) * active);
     if (options.eos) ended = ended | (active & (next == *options.eos));
     const at::Tensor still_active = active & ended.logical_not();
+    if (options.on_step && !options.on_step(next, active)) {
+      stopped = still_active.any().item<bool>();
+      break;
+    }
     if (n + 1 == N || !still_active.any().item<bool>()) break;
-    // The token just drawn is a real key for the rows that drew it while active.
-    key_valid = at::cat({key_valid, active.unsqueeze(1)}, 1);
-    logits = policy({.token_ids = next.unsqueeze(1),
-                     .key_valid = key_valid,
-                     .position_ids = next_position.unsqueeze(1),
-                     .cache = &cache})
-                 .select(1, 0);
+    if (seen.defined()) seen.scatter_(1, next.unsqueeze(1), active.unsqueeze(1));
+    if (encoder_decoder) {
+      // Every row's decoder runs in step (no padding inside it); the encoder's keys are cached.
+      logits =
+          policy(
+              {.key_valid = prompt_valid, .decoder_token_ids = next.unsqueeze(1), .cache = &cache})
+              .select(1, 0);
+    } else {
+      // The token just drawn is a real key for the rows that drew it while active.
+      key_valid = at::cat({key_valid, active.unsqueeze(1)}, 1);
+      logits = policy({.token_ids = next.unsqueeze(1),
+                       .key_valid = key_valid,
+                       .position_ids = next_position.unsqueeze(1),
+                       .cache = &cache})
+                   .select(1, 0);
+    }
     next_position = next_position + active.to(at::kLong);
     active = still_active;
   }
@@ -108,6 +157,7 @@ Rollout generate(const LogitsFunction& policy,
   rollout.position_ids = positions_of(rollout.valid);
   rollout.lengths = rollout.response_mask.sum(1);
   rollout.ended_with_eos = ended;
+  rollout.stopped = stopped;
   return rollout;
 }
 

@@ -38,6 +38,18 @@ struct RolloutOptions {
   std::optional<data::TokenId> eos = std::nullopt;  // a row ends after emitting it
   data::TokenId pad = 0;                            // left of prompts and right of ended responses
   std::int64_t max_positions = 0;  // P + N at most (the model's positions); 0: no limit
+  // Hugging Face's repetition penalty (Keskar et al. 2019): before sampling, the logit of every
+  // token already in the row (prompt and response; an encoder_decoder's response only) is
+  // divided by it when positive and multiplied by it when negative. 1: off.
+  double repetition_penalty = 1.0;
+  // EOS cannot be drawn before this many tokens (its logit is -inf until then). 0: off.
+  std::int64_t min_new_tokens = 0;
+  // Set for an encoder_decoder: the prompts are the encoder's input and the decoder starts from
+  // this token (its objectives' and T5's: pad). P and N are then each within max_positions.
+  std::optional<data::TokenId> decoder_start = std::nullopt;
+  // Called after every step with the tokens drawn (B) int64 and the rows that drew them while
+  // active (B) bool: to show tokens as they come. Returning false stops every row there.
+  std::function<bool(const at::Tensor& tokens, const at::Tensor& active)> on_step = {};
 };
 
 struct Rollout {
@@ -52,13 +64,16 @@ struct Rollout {
   at::Tensor log_probs;
   at::Tensor lengths;         // (B) int64: response tokens, EOS included
   at::Tensor ended_with_eos;  // (B) bool
+  bool stopped = false;       // on_step asked to stop before every row ended
 
   std::int64_t batch() const { return sequences.size(0); }
   std::int64_t response_width() const { return responses.size(1); }
 };
 
 // Samples one response for each prompt (each at least one token). `streams[i]` names row i's
-// random stream under `seed`. Runs without gradients.
+// random stream under `seed`. Runs without gradients. For an encoder_decoder (decoder_start set)
+// `sequences`, `valid` and `position_ids` hold the encoder's prompt and the decoder's response
+// side by side: response_logits() and the policy objectives take decoders only.
 Rollout generate(const LogitsFunction& policy,
                  const std::vector<std::vector<data::TokenId>>& prompts,
                  const RolloutOptions& options, std::uint64_t seed,

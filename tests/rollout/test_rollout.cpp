@@ -4,10 +4,12 @@
 // must follow the temperature-scaled distribution.
 #include "nn/torch_catch.h"
 
+#include <cmath>
 #include <map>
 
 #include "arch/tiny_models.h"
 #include "architectures/decoder.h"
+#include "architectures/encoder_decoder.h"
 #include "architectures/heads.h"
 #include "rollout/rollout.h"
 
@@ -162,4 +164,119 @@ TEST_CASE("rollout: prompts that leave no room, empty prompts and stream mismatc
   // max_positions caps the response: 5 positions, 3 prompt tokens, 2 new tokens at most.
   const rollout::Rollout r = rollout::generate(policy.logits(), {{1, 2, 3}}, options, 1, {"a"});
   CHECK(r.response_width() <= 2);
+}
+
+namespace {
+
+// A policy whose every step returns the same logits (B, T, V): the penalty alone changes choices.
+rollout::LogitsFunction constant_policy(const std::vector<double>& logits) {
+  return [logits](const arch::ArchitectureInputs& inputs) {
+    const at::Tensor& ids = inputs.token_ids;
+    const at::Tensor row = at::tensor(logits, at::kDouble);
+    return row.expand({ids.size(0), ids.size(1), row.size(0)}).contiguous();
+  };
+}
+
+std::vector<std::int64_t> row_tokens(const rollout::Rollout& r, std::int64_t row) {
+  const at::Tensor tokens = r.responses[row].contiguous();
+  return {tokens.data_ptr<std::int64_t>(), tokens.data_ptr<std::int64_t>() + tokens.numel()};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "rollout: the repetition penalty divides positive and multiplies negative logits of "
+    "tokens already in the row") {
+  // Greedy over constant logits: token 1 (3) beats 2 (2.5), 3 (1), 4 (-0.5) and 0 (-1). A token
+  // present in the row is penalised once, however often it occurs (as in transformers).
+  const auto policy = constant_policy({-1.0, 3.0, 2.5, 1.0, -0.5});
+  rollout::RolloutOptions options{.max_new_tokens = 5, .sampling = {.temperature = 0}};
+  const rollout::Rollout plain = rollout::generate(policy, {{0}}, options, 1, {"r"});
+  CHECK(row_tokens(plain, 0) == std::vector<std::int64_t>{1, 1, 1, 1, 1});
+  options.repetition_penalty = 2.0;
+  const rollout::Rollout penalised = rollout::generate(policy, {{0}}, options, 1, {"r"});
+  // 1 (3); then 1 scores 1.5 and 2 wins (2.5); then 1 (1.5) beats 2 (1.25) and 3 (1) for good.
+  CHECK(row_tokens(penalised, 0) == std::vector<std::int64_t>{1, 2, 1, 1, 1});
+  // The prompt counts: a prompt holding 1 starts with 2.
+  const rollout::Rollout prompted = rollout::generate(policy, {{1}}, options, 1, {"r"});
+  CHECK(row_tokens(prompted, 0).front() == 2);
+  // Negative logits are multiplied: 3 (-0.2) once drawn scores -0.4, still above 4 (-0.5).
+  const auto negative = constant_policy({-1.0, -3.0, -2.5, -0.2, -0.5});
+  const rollout::Rollout r = rollout::generate(negative, {{0}}, options, 1, {"r"});
+  CHECK(row_tokens(r, 0) == std::vector<std::int64_t>{3, 3, 3, 3, 3});
+  options.repetition_penalty = 3.0;
+  const rollout::Rollout r3 = rollout::generate(negative, {{0}}, options, 1, {"r"});
+  // With 3: 3 then scores -0.6, below 4 (-0.5); once 4 is drawn (-1.5), 3 (-0.6) again.
+  CHECK(row_tokens(r3, 0) == std::vector<std::int64_t>{3, 4, 3, 3, 3});
+}
+
+TEST_CASE("rollout: min_new_tokens keeps EOS out until that many tokens are drawn") {
+  // EOS (token 1) is the greedy choice at every step.
+  const auto policy = constant_policy({-1.0, 3.0, 2.5, 1.0, -0.5});
+  rollout::RolloutOptions options{.max_new_tokens = 6, .sampling = {.temperature = 0}, .eos = 1};
+  const rollout::Rollout at_once = rollout::generate(policy, {{0}}, options, 1, {"r"});
+  CHECK(at_once.lengths[0].item<std::int64_t>() == 1);
+  options.min_new_tokens = 3;
+  const rollout::Rollout r = rollout::generate(policy, {{0}}, options, 1, {"r"});
+  CHECK(row_tokens(r, 0) == std::vector<std::int64_t>{2, 2, 2, 1});
+  CHECK(r.ended_with_eos[0].item<bool>());
+  // The log-probabilities are of the distribution sampled from, EOS excluded (greedy decoding
+  // reports the temperature-1 distribution).
+  const double expected =
+      2.5 - std::log(std::exp(-1.0) + std::exp(2.5) + std::exp(1.0) + std::exp(-0.5));
+  CHECK(std::abs(r.log_probs[0][0].item<double>() - expected) < 1e-12);
+}
+
+TEST_CASE("rollout: on_step sees every step's tokens and stops generation when it says so") {
+  TinyPolicy policy(arch::PositionKind::rotary);
+  rollout::RolloutOptions options{.max_new_tokens = 6, .sampling = {.temperature = 1.0}};
+  std::vector<std::int64_t> seen;
+  options.on_step = [&](const at::Tensor& next, const at::Tensor& active) {
+    CHECK(active.all().item<bool>());
+    seen.push_back(next[0].item<std::int64_t>());
+    return seen.size() < 3;
+  };
+  const rollout::Rollout r = rollout::generate(policy.logits(), {{5, 6}}, options, 4, {"r"});
+  CHECK(r.stopped);
+  CHECK(r.response_width() == 3);
+  CHECK(row_tokens(r, 0) == seen);
+  options.on_step = {};
+  const rollout::Rollout whole = rollout::generate(policy.logits(), {{5, 6}}, options, 4, {"r"});
+  CHECK_FALSE(whole.stopped);
+  CHECK(torch::equal(whole.responses.slice(1, 0, 3), r.responses));  // the same samples
+}
+
+TEST_CASE("rollout: an encoder_decoder samples through its caches what full recomputation gives") {
+  auto model =
+      test::make_model<arch::EncoderDecoder>(test::tiny_options(arch::PositionKind::relative));
+  auto head = arch::lm_head_for(*model);
+  head->to(at::kDouble);
+  const rollout::LogitsFunction policy = [&](const arch::ArchitectureInputs& inputs) {
+    return head(model->forward(inputs).hidden_states);
+  };
+  const data::TokenId start = 0;
+  const rollout::RolloutOptions options{
+      .max_new_tokens = 6, .sampling = {.temperature = 0}, .pad = 0, .decoder_start = start};
+  // Prompts of different lengths: the shorter ones are left-padded, and masked out of the
+  // cross-attention.
+  const rollout::Rollout r =
+      rollout::generate(policy, kPrompts, options, 1, streams(kPrompts.size()));
+  REQUIRE(r.response_width() == 6);
+  const at::NoGradGuard no_grad;
+  for (std::size_t b = 0; b < kPrompts.size(); ++b) {
+    INFO("prompt " << b);
+    // Greedy decoding without a cache and without padding: the whole decoder prefix every step.
+    const auto& prompt = kPrompts[b];
+    const at::Tensor encoder_ids =
+        at::tensor(std::vector<std::int64_t>(prompt.begin(), prompt.end()), at::kLong).unsqueeze(0);
+    std::vector<std::int64_t> decoder{start};
+    for (int n = 0; n < 6; ++n) {
+      const at::Tensor logits =
+          policy({.token_ids = encoder_ids,
+                  .decoder_token_ids = at::tensor(decoder, at::kLong).unsqueeze(0)});
+      decoder.push_back(logits[0][-1].argmax().item<std::int64_t>());
+    }
+    CHECK(row_tokens(r, static_cast<std::int64_t>(b)) ==
+          std::vector<std::int64_t>(decoder.begin() + 1, decoder.end()));
+  }
 }
