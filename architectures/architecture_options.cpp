@@ -44,6 +44,9 @@ std::vector<OptionProblem> problems(const ArchitectureOptions& o, bool causal) {
             "rotary positions need an even head width, got d_model / n_heads = " +
                 text(o.d_model / o.n_heads));
   }
+  require(!o.lm_head_transform || !nn::is_gated(o.activation), "lm_head_transform",
+          "lm_head_transform applies the activation to one projection: it needs gelu, gelu_tanh or "
+          "relu, not a gated activation");
   if (o.positions == PositionKind::relative) {
     // Buckets below half (causal) or a quarter (bidirectional) of relative_buckets are exact
     // distances; the rest grow logarithmically up to relative_max_distance.

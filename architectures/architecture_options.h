@@ -51,6 +51,9 @@ struct ArchitectureOptions {
   bool tie_embeddings = true;  // the LM head reuses the token embedding
   // A tied LM head multiplies the hidden states by E^-1/2 first (T5, whose embeddings are N(0, 1)).
   bool tied_head_scale = false;
+  // BERT's LM head: a dense E -> E layer, the activation and the norm before the projection to
+  // the vocabulary, and a bias on that projection (BertLMPredictionHead).
+  bool lm_head_transform = false;
 };
 
 // An inconsistent option: the [model] key it is about and what is wrong.

@@ -118,6 +118,11 @@ void add_training(config::Schema& schema) {
               .type = config::Type::kBool,
               .default_value = false,
               .doc = "a tied LM head scales the hidden states by d_model^-1/2 first (T5)"});
+  schema.add({.key = "lm_head_transform",
+              .type = config::Type::kBool,
+              .default_value = false,
+              .doc = "BERT's LM head: dense d_model -> d_model, the activation and the norm before "
+                     "the projection to the vocabulary, which gets a bias"});
 }
 
 }  // namespace
@@ -162,6 +167,8 @@ ArchitectureOptions options_from_config(const config::Node& m, std::int64_t voca
                         .tie_embeddings = m.get_bool("tie_embeddings"),
                         .tied_head_scale = m.get_bool("tied_head_scale")};
   if (m.find("n_decoder_layers") != nullptr) o.n_decoder_layers = m.get_int("n_decoder_layers");
+  // Runs saved before sslx had this option resolved their [model] without it: the default.
+  if (m.find("lm_head_transform") != nullptr) o.lm_head_transform = m.get_bool("lm_head_transform");
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "architectures/architecture.h"
+#include "nn/activation.h"
 
 namespace sslx::arch {
 namespace {
@@ -38,23 +39,38 @@ LmHeadImpl::LmHeadImpl(const LmHeadOptions& options, torch::nn::Embedding tied_t
   } else {
     proj = register_module("proj", linear(options.d_model, options.vocab_size, false));
   }
+  if (options.transform) {
+    TORCH_CHECK(!nn::is_gated(options.activation),
+                "an LM head transform needs a plain activation (gelu, gelu_tanh, relu)");
+    transform = register_module("transform", linear(options.d_model, options.d_model, true));
+    nn::NormOptions norm = options.transform_norm;
+    norm.d_model = options.d_model;
+    transform_norm = nn::make_norm(norm);
+    register_module("transform_norm", transform_norm.ptr());
+    bias = register_parameter("bias", at::zeros({options.vocab_size}));
+  }
 }
 
 at::Tensor LmHeadImpl::forward(const at::Tensor& hidden) {
   check_hidden(hidden, options_.d_model);
-  const at::Tensor x = options_.input_scale == 1.0 ? hidden : hidden * options_.input_scale;
-  return tied() ? at::matmul(x, tied_to_->weight.t()) : proj->forward(x);
+  at::Tensor x = options_.input_scale == 1.0 ? hidden : hidden * options_.input_scale;
+  if (transform)
+    x = transform_norm.forward(nn::activate(options_.activation, transform->forward(x)));
+  at::Tensor logits = tied() ? at::matmul(x, tied_to_->weight.t()) : proj->forward(x);
+  return bias.defined() ? logits + bias : logits;
 }
 
 LmHead lm_head_for(const Architecture& backbone) {
   const ArchitectureOptions& o = backbone.options();
-  if (!o.tie_embeddings) {
-    return LmHead(LmHeadOptions{.d_model = o.d_model, .vocab_size = o.vocab_size}, nullptr);
-  }
-  const double scale = o.tied_head_scale ? 1.0 / std::sqrt(double(o.d_model)) : 1.0;
-  return LmHead(
-      LmHeadOptions{.d_model = o.d_model, .vocab_size = o.vocab_size, .input_scale = scale},
-      backbone.token_embedding());
+  const LmHeadOptions options{
+      .d_model = o.d_model,
+      .vocab_size = o.vocab_size,
+      .input_scale =
+          o.tie_embeddings && o.tied_head_scale ? 1.0 / std::sqrt(double(o.d_model)) : 1.0,
+      .transform = o.lm_head_transform,
+      .activation = o.activation,
+      .transform_norm = {.kind = o.norm, .eps = o.norm_eps, .bias = o.bias}};
+  return LmHead(options, o.tie_embeddings ? backbone.token_embedding() : nullptr);
 }
 
 ScalarHeadImpl::ScalarHeadImpl(const ScalarHeadOptions& options) : options_(options) {

@@ -3,6 +3,8 @@
 // Dimensions: B batch, T positions, E model width, V vocabulary, K classes.
 //   LmHead:             (B, T, E) -> logits (B, T, V); tied: the input embedding's weight,
 //                       registering no parameter of its own; else `proj` (V, E), no bias.
+//                       With a transform (BERT): `transform` (E, E) + bias, the activation,
+//                       `transform_norm`, then the projection and `bias` (V).
 //   ScalarHead:         (B, T, E) -> (B) pooled, e.g. a reward at the last valid token, or
 //                       (B, T) per position (a PPO value head); `proj` (1, E) + bias.
 //   ClassificationHead: (B, T, E) -> logits (B, K) pooled; [`pooler` (E, E) + tanh, BERT's],
@@ -11,6 +13,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
@@ -18,6 +21,8 @@
 #include <cstdint>
 
 #include "architectures/pooling.h"
+#include "nn/feed_forward.h"
+#include "nn/norm.h"
 
 namespace sslx::arch {
 
@@ -26,6 +31,10 @@ struct LmHeadOptions {
   std::int64_t vocab_size = 0;  // V
   // Multiplies the hidden states first: T5 with tied embeddings uses E^-1/2.
   double input_scale = 1.0;
+  // BERT's transform before the projection, and an output bias.
+  bool transform = false;
+  nn::Activation activation = nn::Activation::gelu;  // of the transform; not a gated one
+  nn::NormOptions transform_norm;                    // d_model set by the head
 };
 
 class LmHeadImpl : public torch::nn::Module {
@@ -38,7 +47,10 @@ class LmHeadImpl : public torch::nn::Module {
 
   bool tied() const { return !tied_to_.is_empty(); }
 
-  torch::nn::Linear proj{nullptr};  // null when tied
+  torch::nn::Linear proj{nullptr};       // null when tied
+  torch::nn::Linear transform{nullptr};  // null without a transform
+  torch::nn::AnyModule transform_norm;   // empty without a transform
+  at::Tensor bias;                       // (V), undefined without a transform
 
  private:
   LmHeadOptions options_;
@@ -48,7 +60,8 @@ TORCH_MODULE(LmHead);
 
 class Architecture;
 // The LM head a backbone's config asks for: tied to its token embedding when tie_embeddings
-// (scaled by E^-1/2 with tied_head_scale), else with its own projection.
+// (scaled by E^-1/2 with tied_head_scale), else with its own projection; BERT's transform and
+// output bias with lm_head_transform.
 LmHead lm_head_for(const Architecture& backbone);
 
 struct ScalarHeadOptions {

@@ -15,10 +15,12 @@ packages=(
   libsentencepiece-dev               # SentencePiece tokenizers (in an isolated bridge library)
   nlohmann-json3-dev                 # JSONL corpora
   catch2 libbenchmark-dev            # tests, benchmarks
-  python3 python3-h5py python3-numpy # proof that logs load without sslx
+  python3 python3-h5py python3-numpy # proof that logs load without sslx; the independent HF reader
   fortunes                           # the embedded default corpus
   gnuplot-nox                        # report plots (PNG via cairo, SVG)
   clang-14 libfuzzer-14-dev          # the fuzz harnesses (scripts/fuzz.sh, part of the tests)
+  tmux                               # a real terminal for the `sslx generate --interactive` test
+  chromium                           # a real browser for the report.html test
 )
 
 missing=()

@@ -41,6 +41,12 @@ void show(const std::string& path, bool with_config, bool with_texts) {
             << "  started:  " << reader.attribute("start_time") << '\n';
   const std::string end = reader.attribute("end_time");
   if (!end.empty()) std::cout << "  ended:    " << end << '\n';
+  // Logs written before sslx recorded where a run was made have no such attributes.
+  for (const auto& [name, label] : {std::pair{"host", "machine:  "}, std::pair{"cpu", "cpu:      "},
+                                    std::pair{"git_commit", "commit:   "}}) {
+    const std::string value = reader.attribute(name);
+    if (!value.empty()) std::cout << "  " << label << value << '\n';
+  }
   const auto metrics = reader.metrics();
   if (!metrics.empty()) {
     std::printf("\n  %-28s %8s %10s %12s %12s\n", "metric", "rows", "last step", "last", "min");

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "config/flatten.h"
 #include "config/toml_io.h"
 #include "data/data_registry.h"
 #include "eval/evaluator.h"
@@ -24,25 +25,10 @@
 
 namespace sslx::cli {
 namespace stdfs = std::filesystem;
-namespace {
-
-void flatten(const config::Node& node, const std::string& path,
-             std::map<std::string, std::string>& out) {
-  if (node.is_table()) {
-    for (const auto& [key, child] : node.as_table()) {
-      flatten(child, path.empty() ? key : path + "." + key, out);
-    }
-    return;
-  }
-  out[path] = config::to_toml_inline(node);
-}
-
-}  // namespace
 
 std::vector<std::string> config_differences(const config::Node& before, const config::Node& after) {
-  std::map<std::string, std::string> a, b;
-  flatten(before, "", a);
-  flatten(after, "", b);
+  const std::map<std::string, std::string> a = config::flatten_leaves(before);
+  const std::map<std::string, std::string> b = config::flatten_leaves(after);
   std::vector<std::string> differences;
   for (const auto& [key, value] : a) {
     const auto it = b.find(key);

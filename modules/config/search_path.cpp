@@ -1,16 +1,31 @@
 #include "config/search_path.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 
 #include "util/strings.h"
 
-#ifndef SSLX_SHIPPED_CONFIG_DIR
-#error "SSLX_SHIPPED_CONFIG_DIR must be defined by the build"
+#if !defined(SSLX_SHIPPED_CONFIG_DIR) || !defined(SSLX_INSTALLED_CONFIG_DIR_FROM_LIBRARY)
+#error \
+    "SSLX_SHIPPED_CONFIG_DIR and SSLX_INSTALLED_CONFIG_DIR_FROM_LIBRARY must be defined by the build"
 #endif
 
 namespace sslx::config {
 namespace fs = std::filesystem;
+namespace {
+
+// Where an installed sslx keeps its configs: relative to this library (lib/ -> share/sslx/configs),
+// so a moved prefix still finds them.
+fs::path installed_config_dir() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&installed_config_dir), &info) == 0 || !info.dli_fname)
+    return {};
+  return fs::path(info.dli_fname).parent_path() / SSLX_INSTALLED_CONFIG_DIR_FROM_LIBRARY;
+}
+
+}  // namespace
 
 SearchPath::SearchPath(std::vector<fs::path> roots) : roots_(std::move(roots)) {}
 
@@ -24,6 +39,7 @@ SearchPath SearchPath::for_primary(const fs::path& primary, const std::vector<fs
   const fs::path dir = primary.parent_path().empty() ? fs::path(".") : primary.parent_path();
   candidates.push_back(dir / "configs");
   candidates.push_back(dir / ".." / "configs");
+  candidates.push_back(installed_config_dir());
   candidates.emplace_back(SSLX_SHIPPED_CONFIG_DIR);
 
   std::vector<fs::path> roots;

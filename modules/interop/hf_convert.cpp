@@ -92,16 +92,16 @@ TensorMap from_hf_tensors(const HfFamily& family, const ModelSpec& spec, const T
       row += rows;
     }
   }
-  // A tied head saved anyway (some writers do) is the embedding again: accepted when it is.
-  const auto tied_head = hf.find("lm_head.weight");
-  if (spec.options.tie_embeddings && tied_head != hf.end()) {
-    const at::Tensor& embedding = sslx.at("backbone.embeddings.tokens.weight");
-    if (tied_head->second.sizes() != embedding.sizes() ||
-        !at::equal(tied_head->second.to(at::kFloat), embedding))
-      throw IoError(file +
-                    " holds \"lm_head.weight\" different from the token embedding, but "
-                    "config.json ties them (tie_word_embeddings)");
-    used.insert("lm_head.weight");
+  // A tied tensor saved anyway (some writers do) is the other one again: accepted when it is.
+  for (const auto& [copy_name, original_name] : family.tied_copies(spec)) {
+    const at::Tensor* copy = find(copy_name);
+    if (copy == nullptr) continue;
+    const at::Tensor* original = find(original_name);
+    if (original == nullptr || copy->sizes() != original->sizes() ||
+        !at::equal(copy->to(at::kFloat), original->to(at::kFloat)))
+      throw IoError(file + " holds \"" + copy_name + "\" different from \"" + original_name +
+                    "\", but " + family.hf_class() +
+                    " with this config.json ties them (tie_word_embeddings)");
   }
   for (const auto& [name, unused] : hf) {
     if (used.count(name) == 0 && !family.ignorable(name))

@@ -14,9 +14,19 @@ bool HfFamily::ignorable(const std::string& /*hf_name*/) const {
   return false;
 }
 
+std::vector<std::pair<std::string, std::string>> HfFamily::tied_copies(
+    const ModelSpec& spec) const {
+  if (!spec.options.tie_embeddings) return {};
+  for (const auto& rule : rules(spec)) {
+    if (rule.sslx == std::vector<std::string>{"backbone.embeddings.tokens.weight"})
+      return {{"lm_head.weight", rule.hf}};
+  }
+  return {};
+}
+
 const std::vector<const HfFamily*>& hf_families() {
   static const std::vector<const HfFamily*> families = {&gpt2_family(), &llama_family(),
-                                                        &t5_family()};
+                                                        &t5_family(), &bert_family()};
   return families;
 }
 
@@ -167,6 +177,42 @@ void check_known_keys(const nlohmann::json& config, const std::vector<std::strin
                     "change the model");
     }
   }
+}
+
+void require_learned_layer_norm_blocks(Differences& d, const arch::ArchitectureOptions& o,
+                                       const std::string& family) {
+  d.require(o.positions == arch::PositionKind::learned,
+            "positions: " + family + " has learned positions");
+  d.require(o.norm == nn::NormKind::layer_norm, "norm: " + family + " uses layer_norm");
+  d.require(o.bias, "bias = false: " + family + " has biases");
+  d.require(hf_activation_name(o.activation) != nullptr,
+            "activation: " + family + " takes gelu, gelu_tanh or relu (no gated feed-forward)");
+  d.require(o.n_kv_heads == 0 || o.n_kv_heads == o.n_heads,
+            "n_kv_heads: " + family + " has one key/value head per query head");
+  d.require(o.scale_attention,
+            "scale_attention = false: " + family + " scales scores by 1/sqrt(D)");
+  d.require(!o.tied_head_scale, "tied_head_scale: " + family + "'s head does not scale");
+}
+
+const char* hf_activation_name(nn::Activation activation) {
+  switch (activation) {
+    case nn::Activation::gelu:
+      return "gelu";
+    case nn::Activation::gelu_tanh:
+      return "gelu_new";
+    case nn::Activation::relu:
+      return "relu";
+    default:
+      return nullptr;
+  }
+}
+
+std::string sslx_activation_name(const nlohmann::json& config, const std::string& key,
+                                 const std::string& fallback, const std::string& file) {
+  const std::string name = json_or(config, key, fallback).get<std::string>();
+  if (name == "gelu" || name == "relu") return name;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return "gelu_tanh";
+  unsupported(file, key, config[key], "sslx has gelu, gelu_new (tanh) and relu");
 }
 
 double effective_norm_eps(const arch::ArchitectureOptions& options) {

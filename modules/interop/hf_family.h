@@ -1,7 +1,7 @@
-// A Hugging Face model family (GPT-2, Llama, T5, ...) as sslx sees it: which backbones it holds
+// A Hugging Face model family (GPT-2, Llama, T5, BERT) as sslx sees it: which backbones it holds
 // exactly, its config.json, and where each sslx parameter goes in its model.safetensors. One
-// file per family (hf_gpt2.cpp, hf_llama.cpp, hf_t5.cpp); hf_families() lists them, and export,
-// import and `init_from = "hf:DIR"` go through this interface only.
+// file per family (hf_gpt2.cpp, hf_llama.cpp, hf_t5.cpp, hf_bert.cpp); hf_families() lists them,
+// and export, import and `init_from = "hf:DIR"` go through this interface only.
 //
 // sslx names are those of a language model's model.pt: "backbone.<parameter>" and, for an untied
 // head, "lm_head.proj.weight".
@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "architectures/architecture_kind.h"
@@ -54,6 +55,10 @@ class HfFamily {
   virtual std::vector<TensorRule> rules(const ModelSpec& spec) const = 0;
   // Tensors that HF files may hold without being parameters (GPT-2's saved causal masks).
   virtual bool ignorable(const std::string& hf_name) const;
+  // Tensors that HF files may hold as copies of another of their tensors (tied weights that some
+  // writers save anyway): (copy, the tensor it repeats). Read only when equal, never written.
+  // By default, with tie_embeddings, "lm_head.weight" repeating the token embedding.
+  virtual std::vector<std::pair<std::string, std::string>> tied_copies(const ModelSpec& spec) const;
   // The prefix that the family's base model (GPT2Model, LlamaModel) leaves out of its names;
   // files saved from it are read too.
   virtual std::string base_prefix() const { return ""; }
@@ -96,6 +101,20 @@ struct Differences {
     if (!holds) lines.push_back(std::move(line));
   }
 };
+
+// What GPT-2 and BERT both need (blocks as in the original Transformer): learned positions,
+// LayerNorm, biases, a plain activation, one key/value head per query head, scaled scores, no
+// head scale. `family` names the family in the lines ("GPT-2").
+void require_learned_layer_norm_blocks(Differences& d, const arch::ArchitectureOptions& o,
+                                       const std::string& family);
+
+// transformers' name (ACT2FN) of a plain sslx activation: gelu -> "gelu", gelu_tanh ->
+// "gelu_new", relu -> "relu"; nullptr for a gated one.
+const char* hf_activation_name(nn::Activation activation);
+// The sslx name of a transformers activation ("gelu_new" and "gelu_pytorch_tanh" -> "gelu_tanh"),
+// or IoError naming `file` and `key`.
+std::string sslx_activation_name(const nlohmann::json& config, const std::string& key,
+                                 const std::string& fallback, const std::string& file);
 
 // Throws IoError naming `file`, `key` and its value: a setting sslx has no equivalent for.
 [[noreturn]] void unsupported(const std::string& file, const std::string& key,

@@ -11,12 +11,6 @@ namespace sslx::interop {
 namespace {
 
 using arch::ArchitectureKind;
-using arch::PositionKind;
-using nn::Activation;
-
-// sslx activation <-> activation_function (transformers' ACT2FN names).
-constexpr std::pair<Activation, const char*> kActivations[] = {
-    {Activation::gelu, "gelu"}, {Activation::gelu_tanh, "gelu_new"}, {Activation::relu, "relu"}};
 
 class Gpt2Family : public HfFamily {
  public:
@@ -34,17 +28,10 @@ class Gpt2Family : public HfFamily {
     Differences d;
     d.require(spec.kind == ArchitectureKind::decoder,
               "arch = " + spec.arch + ": GPT-2 is a decoder");
-    d.require(o.positions == PositionKind::learned, "positions: GPT-2 has learned positions");
-    d.require(o.norm == nn::NormKind::layer_norm, "norm: GPT-2 uses layer_norm");
+    require_learned_layer_norm_blocks(d, o, "GPT-2");
     d.require(o.norm_position == nn::NormPosition::pre, "norm_position: GPT-2 is pre-norm");
-    d.require(o.bias, "bias = false: GPT-2 has biases");
-    d.require(activation_name(o.activation) != nullptr,
-              "activation: GPT-2 takes gelu, gelu_tanh or relu (no gated feed-forward)");
-    d.require(o.n_kv_heads == 0 || o.n_kv_heads == o.n_heads,
-              "n_kv_heads: GPT-2 has one key/value head per query head");
-    d.require(o.scale_attention, "scale_attention = false: GPT-2 scales scores by 1/sqrt(D)");
     d.require(o.n_token_types == 0, "token_types: GPT-2 has no token types");
-    d.require(!o.tied_head_scale, "tied_head_scale: GPT-2's head does not scale");
+    d.require(!o.lm_head_transform, "lm_head_transform: GPT-2's head has no transform");
     return d.lines;
   }
 
@@ -59,7 +46,7 @@ class Gpt2Family : public HfFamily {
             {"n_layer", o.n_layers},
             {"n_head", o.n_heads},
             {"n_inner", o.d_ff},
-            {"activation_function", activation_name(o.activation)},
+            {"activation_function", hf_activation_name(o.activation)},
             {"layer_norm_epsilon", effective_norm_eps(o)},
             {"resid_pdrop", o.dropout},
             {"embd_pdrop", o.embedding_dropout},
@@ -109,15 +96,7 @@ class Gpt2Family : public HfFamily {
     }
     if (!json_or(c, "pruned_heads", nlohmann::json::object()).empty())
       unsupported(file, "pruned_heads", c["pruned_heads"], "sslx has no pruned heads");
-    const std::string activation = json_or(c, "activation_function", "gelu_new").get<std::string>();
-    const char* sslx_activation = nullptr;
-    if (activation == "gelu_new" || activation == "gelu_pytorch_tanh")
-      sslx_activation = "gelu_tanh";
-    if (activation == "gelu") sslx_activation = "gelu";
-    if (activation == "relu") sslx_activation = "relu";
-    if (sslx_activation == nullptr)
-      unsupported(file, "activation_function", c["activation_function"],
-                  "sslx has gelu, gelu_new (tanh) and relu");
+    const std::string activation = sslx_activation_name(c, "activation_function", "gelu_new", file);
     const std::int64_t E = json_int(c, "n_embd", file);
     config::Node m = standard_model_table("decoder");
     m.set("d_model", E);
@@ -126,7 +105,7 @@ class Gpt2Family : public HfFamily {
     const auto inner = json_or(c, "n_inner", nullptr);
     m.set("d_ff", inner.is_null() ? 4 * E : json_int(c, "n_inner", file));
     m.set("max_positions", json_int(c, "n_positions", file));
-    m.set("activation", std::string(sslx_activation));
+    m.set("activation", activation);
     m.set("norm", "layer_norm");
     m.set("norm_eps", json_or(c, "layer_norm_epsilon", 1e-5).get<double>());
     m.set("positions", "learned");
@@ -174,13 +153,6 @@ class Gpt2Family : public HfFamily {
     if (!o.tie_embeddings)
       rules.push_back({.hf = "lm_head.weight", .sslx = {"lm_head.proj.weight"}});
     return rules;
-  }
-
- private:
-  static const char* activation_name(Activation activation) {
-    for (const auto& [a, name] : kActivations)
-      if (a == activation) return name;
-    return nullptr;
   }
 };
 

@@ -40,6 +40,7 @@ class LlamaFamily : public HfFamily {
     d.require(o.scale_attention, "scale_attention = false: Llama scales scores by 1/sqrt(D)");
     d.require(o.n_token_types == 0, "token_types: Llama has no token types");
     d.require(!o.tied_head_scale, "tied_head_scale: Llama's head does not scale");
+    d.require(!o.lm_head_transform, "lm_head_transform: Llama's head has no transform");
     return d.lines;
   }
 

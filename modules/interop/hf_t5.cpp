@@ -37,9 +37,13 @@ class T5Family : public HfFamily {
   std::string model_type() const override { return "t5"; }
   std::string hf_class() const override { return "T5ForConditionalGeneration"; }
 
-  bool ignorable(const std::string& name) const override {
+  std::vector<std::pair<std::string, std::string>> tied_copies(
+      const ModelSpec& spec) const override {
     // Both stacks' embeddings are the shared table; some files repeat it under these names.
-    return name == "encoder.embed_tokens.weight" || name == "decoder.embed_tokens.weight";
+    auto copies = HfFamily::tied_copies(spec);
+    copies.emplace_back("encoder.embed_tokens.weight", "shared.weight");
+    copies.emplace_back("decoder.embed_tokens.weight", "shared.weight");
+    return copies;
   }
 
   std::vector<std::string> differences(const ModelSpec& spec) const override {
@@ -58,6 +62,7 @@ class T5Family : public HfFamily {
     d.require(o.n_kv_heads == 0 || o.n_kv_heads == o.n_heads,
               "n_kv_heads: T5 has one key/value head per query head");
     d.require(o.n_token_types == 0, "token_types: T5 has no token types");
+    d.require(!o.lm_head_transform, "lm_head_transform: T5's head has no transform");
     d.require(o.tied_head_scale == o.tie_embeddings,
               "tied_head_scale: T5 scales the hidden states exactly when the head is tied");
     return d.lines;

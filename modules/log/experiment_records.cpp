@@ -65,7 +65,10 @@ JobRecord read_job(const stdfs::path& directory) {
     record.status = "interrupted";  // killed without a chance to say so
   }
   record.evaluated = reader.attribute("eval_status") == "completed";
-  read_config(reader.attribute("config"), directory, record);
+  record.config_text = reader.attribute("config");
+  read_config(record.config_text, directory, record);
+  for (const char* name : {"sslx_version", "host", "cpu", "git_commit", "start_time", "end_time"})
+    record.provenance[name] = reader.attribute(name);
   for (const auto& [name, value] : reader.eval()) {
     record.values[name == "model/parameters" ? "parameters" : name] = value;
   }

@@ -23,6 +23,10 @@ struct JobRecord {
   bool evaluated = false;
   std::string experiment;   // experiment.name of the job's config
   std::string description;  // experiment.description of the job's config
+  std::string config_text;  // the resolved config (TOML) the job ran with
+  // The log's root attributes sslx_version, host, cpu, git_commit, start_time and end_time
+  // (ISO 8601 UTC; end_time "" while running); absent ones are "".
+  std::map<std::string, std::string> provenance;
   // Report values: "parameters", "tokens" (input tokens trained on), "val/loss" (best),
   // and every /eval scalar by its name ("probe/accuracy", "train/seconds", ...).
   std::map<std::string, double> values;

@@ -5,6 +5,7 @@
 
 #include "log/h5.h"
 #include "log/report_alignment.h"
+#include "log/report_html.h"
 #include "log/report_plots.h"
 #include "log/report_tables.h"
 #include "util/error.h"
@@ -214,6 +215,29 @@ ReportResult write_report(const stdfs::path& experiment) {
   }
   if (!unfinished.empty()) md += "\n## Jobs not in the table\n\n" + unfinished;
   write(experiment / "report.md", md);
+
+  HtmlReportInput page{.title = title,
+                       .description = jobs.front().description,
+                       .jobs = &jobs,
+                       .groups = &groups,
+                       .columns = columns,
+                       .statements = report_statements(groups),
+                       .plots_note = plots.note,
+                       .alignment_markdown = alignment.markdown,
+                       .experiment = experiment};
+  const std::map<std::string, std::string> captions{
+      {"curves.svg", "Learning curves: train and validation loss against input tokens"},
+      {"downstream.svg", "Downstream accuracy with the majority-class baseline"},
+      {"reward_kl.svg", "Reward against KL to the reference"}};
+  for (const auto& images : {plots.images, alignment.images}) {
+    for (const auto& image : images) {
+      if (image.extension() != ".svg") continue;
+      const auto caption = captions.find(image.filename().string());
+      page.plots.emplace_back(image,
+                              caption != captions.end() ? caption->second : image.stem().string());
+    }
+  }
+  write(experiment / "report.html", html_report(page));
   return result;
 }
 

@@ -1,5 +1,7 @@
 // `sslx report DIR`: an experiment folder turned into what goes into a paper (docs/reports.md):
 //   DIR/report.md              comparison table, statements, plots, samples
+//   DIR/report.html            the same and the configs and provenance, for a browser
+//                              (report_html.h)
 //   DIR/report/table.{md,tex,csv}, jobs.csv, curves.{png,svg}, downstream.{png,svg}, plots.gp,
 //              reward_kl.{png,svg} and alignment.gp (report_alignment.h)
 //   DIR/experiment.h5          every job's summary and final evaluation, and a link to its log

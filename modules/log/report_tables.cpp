@@ -72,6 +72,20 @@ bool is_percentage(const std::string& name) {
          ends_with("eos_fraction");
 }
 
+Better better_direction(const std::string& name) {
+  const auto ends_with = [&name](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (name == "probe/majority_accuracy" || ends_with("eos_fraction")) return Better::kNone;
+  if (ends_with("loss") || ends_with("perplexity") || ends_with("bits_per_byte"))
+    return Better::kLower;
+  if (ends_with("accuracy") || ends_with("f1") || ends_with("win_rate") || ends_with("margin") ||
+      ends_with("reward"))
+    return Better::kHigher;
+  return Better::kNone;
+}
+
 std::string column_title(const std::string& name) {
   static const std::map<std::string, std::string> titles{
       {"parameters", "Params"},

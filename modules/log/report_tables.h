@@ -13,6 +13,10 @@ namespace sslx::log {
 std::string column_title(const std::string& name);
 // Whether a value is a fraction shown as a percentage (accuracies, F1 scores).
 bool is_percentage(const std::string& name);
+// Which way a value improves, for marking the best group of a column: kNone for sizes, budgets,
+// timings and values that describe rather than score (KL, response length, the majority class).
+enum class Better { kNone, kHigher, kLower };
+Better better_direction(const std::string& name);
 // "45.2 ± 1.3" (percentages scaled), "1.23M" for counts; "–" when n = 0.
 std::string format_statistic(const std::string& name, const Statistic& value,
                              const std::string& plus_minus = " ± ");

@@ -1,6 +1,7 @@
 // The HDF5 run log of one job (contract: docs/hdf5-schema.md).
 //
-//   / attrs: format_version, sslx_version, config (resolved TOML), status, start_time, end_time
+//   / attrs: format_version, sslx_version, config (resolved TOML), status, start_time, end_time,
+//            host, cpu, git_commit (log/provenance.h)
 //   /metrics/<split>/<name>/{step int64, value float64, time float64}   1-D, extendable, chunked
 //   /summary/<split>/<name> attrs: count, last, last_step, min, min_step, max, max_step
 //   /eval attrs: final evaluation results, name -> float64

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "log/layout.h"
+#include "log/provenance.h"
 #include "util/crash_point.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -68,6 +69,8 @@ RunLogWriter RunLogWriter::create(const fs::path& path, const std::string& confi
   h5::write_attribute(file.get(), "status", to_string(RunStatus::kRunning));
   h5::write_attribute(file.get(), "start_time", iso_utc_now());
   h5::write_attribute(file.get(), "end_time", std::string());
+  for (const auto& [name, value] : run_provenance())
+    h5::write_attribute(file.get(), name, value);
   h5::require_group(file.get(), "metrics");
   h5::flush(file.get());
   return RunLogWriter(path, std::move(file), options);

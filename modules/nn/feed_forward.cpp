@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "nn/activation.h"
+
 namespace sslx::nn {
 
 bool is_gated(Activation activation) {
@@ -18,6 +20,23 @@ Activation activation_from_name(std::string_view name) {
   if (name == "geglu") return Activation::geglu;
   TORCH_CHECK(false, "unknown activation \"", std::string(name),
               "\"; known: gelu, gelu_tanh, relu, swiglu, geglu");
+}
+
+at::Tensor activate(Activation activation, const at::Tensor& x) {
+  switch (activation) {
+    case Activation::gelu:
+      return at::gelu(x);
+    case Activation::gelu_tanh:
+      return at::gelu(x, "tanh");
+    case Activation::relu:
+      return at::relu(x);
+    case Activation::swiglu:
+    case Activation::geglu:
+      break;
+  }
+  TORCH_CHECK(false,
+              "a gated activation needs a gate projection: activate() takes gelu, "
+              "gelu_tanh or relu");
 }
 
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {
@@ -39,18 +58,13 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor& x) {
               "feed-forward input must be (..., E = ", options_.d_model, "), got ", x.sizes());
   const at::Tensor h = in_proj->forward(x);  // (..., F)
   switch (options_.activation) {
-    case Activation::gelu:
-      return out_proj->forward(at::gelu(h));
-    case Activation::gelu_tanh:
-      return out_proj->forward(at::gelu(h, "tanh"));
-    case Activation::relu:
-      return out_proj->forward(at::relu(h));
     case Activation::swiglu:
       return out_proj->forward(at::silu(gate_proj->forward(x)) * h);
     case Activation::geglu:
       return out_proj->forward(at::gelu(gate_proj->forward(x)) * h);
+    default:
+      return out_proj->forward(activate(options_.activation, h));
   }
-  TORCH_CHECK(false, "unknown activation ", static_cast<int>(options_.activation));
 }
 
 }  // namespace sslx::nn

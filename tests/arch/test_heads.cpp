@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include "arch/tiny_models.h"
 #include "architectures/decoder.h"
 #include "architectures/encoder.h"
@@ -63,6 +65,44 @@ TEST_CASE("lm_head_for follows tie_embeddings and tied_head_scale") {
   LmHead own = lm_head_for(*untied);
   CHECK_FALSE(own->tied());
   CHECK(own->proj->weight.sizes() == at::IntArrayRef({test::kVocab, 16}));
+}
+
+TEST_CASE("lm_head_transform: BERT's dense, activation, LayerNorm, then the projection + bias") {
+  ArchitectureOptions options = tiny_options();
+  options.lm_head_transform = true;
+  options.activation = nn::Activation::gelu;
+  options.norm_eps = 1e-12;
+  auto encoder = make_model<Encoder>(options);
+  LmHead head = lm_head_for(*encoder);
+  head->to(at::kDouble);
+  {
+    const at::NoGradGuard no_grad;
+    for (auto& parameter : head->parameters())  // far from the initial ones, zeros, zero bias
+      parameter.copy_(at::randn(parameter.sizes(), at::kDouble) * 0.5 + 0.1);
+  }
+  REQUIRE(head->tied());
+  REQUIRE(head->bias.sizes() == at::IntArrayRef({test::kVocab}));
+  const at::Tensor hidden = at::randn({2, 3, 16}, at::kDouble);
+  // BertPredictionHeadTransform then BertLMPredictionHead's decoder, written out.
+  const at::Tensor dense = at::matmul(hidden, head->transform->weight.t()) + head->transform->bias;
+  const at::Tensor activated = 0.5 * dense * (1 + at::erf(dense / std::sqrt(2.0)));
+  const at::Tensor centred = activated - activated.mean(-1, true);
+  const at::Tensor variance = centred.pow(2).mean(-1, true);
+  const auto norm = head->named_parameters();
+  const at::Tensor normed = centred / at::sqrt(variance + 1e-12) * norm["transform_norm.weight"] +
+                            norm["transform_norm.bias"];
+  const at::Tensor expected =
+      at::matmul(normed, encoder->token_embedding()->weight.t().to(at::kDouble)) + head->bias;
+  CHECK(max_difference(head(hidden), expected) < 1e-10);
+  // Control: the plain head on the same embedding is another function.
+  options.lm_head_transform = false;
+  LmHead plain(LmHeadOptions{.d_model = 16, .vocab_size = test::kVocab},
+               encoder->token_embedding());
+  CHECK(max_difference(plain(hidden), expected) > 1e-2);
+  // A gated activation has no single-projection form: refused with the option's name.
+  options.lm_head_transform = true;
+  options.activation = nn::Activation::swiglu;
+  CHECK_THAT(problems(options, false).front().key, Catch::Equals("lm_head_transform"));
 }
 
 TEST_CASE("a per-position scalar head gives one value per position (PPO value head)") {

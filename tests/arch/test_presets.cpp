@@ -109,7 +109,9 @@ TEST_CASE("gpt2_small has GPT-2 small's 124,439,808 parameters") {
   forward_backward(*model, 1, 8);
 }
 
-TEST_CASE("bert_base: 108,891,648 in the backbone, 109,482,240 with the pooler") {
+TEST_CASE(
+    "bert_base: 108,891,648 in the backbone, 109,482,240 with the pooler, "
+    "109,514,298 with the masked-LM head") {
   auto model = build("bert_base", 30522);
   CHECK(model->kind() == ArchitectureKind::encoder);
   CHECK(model->parameter_count(true) == 108891648);
@@ -117,6 +119,13 @@ TEST_CASE("bert_base: 108,891,648 in the backbone, 109,482,240 with the pooler")
       .d_model = 768, .n_classes = 2, .pooling = Pooling::first, .pooler = true});
   const std::int64_t pooler = classifier->pooler->weight.numel() + classifier->pooler->bias.numel();
   CHECK(model->parameter_count(true) + pooler == 109482240);
+  // BERT's MLM head: dense + LayerNorm transform and an output bias, projection tied.
+  LmHead head = lm_head_for(*model);
+  std::int64_t head_parameters = 0;
+  for (const auto& parameter : head->parameters())
+    head_parameters += parameter.numel();
+  CHECK(head_parameters == 768 * 768 + 768 + 2 * 768 + 30522);
+  CHECK(model->parameter_count(true) + head_parameters == 109514298);
   forward_backward(*model, 1, 8);
 }
 

@@ -12,43 +12,14 @@
 #include "log/report_plots.h"
 #include "log/report_tables.h"
 #include "log/run_log.h"
+#include "tests/experiments/recorded_jobs.h"
 #include "tests/support.h"
 
 using namespace sslx;
+using test::record_job;
 namespace stdfs = std::filesystem;
 
 namespace {
-
-const char* kConfig = R"([experiment]
-name = "toy"
-description = "two variants"
-[trainer]
-batch_size = 4
-sequence_length = 8
-grad_accumulation = 2
-max_steps = 20
-)";
-
-// One finished job: train/val loss curves and a final evaluation.
-void record_job(const stdfs::path& experiment, std::size_t index, const std::string& variant,
-                int seed, const std::vector<double>& val_losses,
-                const std::map<std::string, double>& eval, bool completed = true) {
-  const std::string name = variant + ",seed=" + std::to_string(seed);
-  const stdfs::path dir = experiment / name;
-  test::write_file(dir / "job.toml", "index = " + std::to_string(index) + "\nname = \"" + name +
-                                         "\"\nvariant = \"" + variant + "\"\ngroup = \"" + variant +
-                                         "\"\nseed = " + std::to_string(seed) + "\n");
-  {
-    auto log = log::RunLogWriter::create(dir / "log.h5", kConfig);
-    for (std::size_t i = 0; i < val_losses.size(); ++i) {
-      const auto step = static_cast<std::int64_t>(10 * (i + 1));
-      log.log("train", "loss", step, val_losses[i] + 0.5);
-      log.log("val", "loss", step, val_losses[i]);
-    }
-    log.close(completed ? log::RunStatus::kCompleted : log::RunStatus::kFailed);
-  }
-  if (completed) log::write_evaluation(dir / "log.h5", eval, {{"generate/sample_0", "hello"}});
-}
 
 std::map<std::string, std::vector<std::string>> read_csv(const stdfs::path& file) {
   std::ifstream in(file);

@@ -37,6 +37,13 @@ TEST_CASE("sslx export, import and init_from = hf:DIR round-trip a trained run",
   INFO(pretrain.out << pretrain.err);
   REQUIRE(pretrain.exit_code == 0);
 
+  // A run saved before sslx had lm_head_transform resolved its [model] without the key: such a
+  // run still exports, with the option's default.
+  const std::string saved = sslx::fs::read_text(dir / "out/base/config.toml");
+  const auto key = saved.find("lm_head_transform = false\n");
+  REQUIRE(key != std::string::npos);
+  sslx::test::write_file(dir / "out/base/config.toml",
+                         saved.substr(0, key) + saved.substr(key + 26));
   const auto exported = run_sslx({"export", "out/base", "--format", "hf", "-o", "hf"}, dir.path());
   INFO(exported.out << exported.err);
   REQUIRE(exported.exit_code == 0);

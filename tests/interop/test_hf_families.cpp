@@ -69,7 +69,14 @@ std::vector<Family> families(bool tied) {
                                      {"scale_attention", false},
                                      {"n_decoder_layers", 3},
                                      {"tie_embeddings", tied},
-                                     {"tied_head_scale", tied}})}};
+                                     {"tied_head_scale", tied}})},
+          {"bert", "BertForMaskedLM",
+           table("encoder", {{"activation", tied ? "gelu" : "gelu_tanh"},
+                             {"norm_eps", 1e-12},
+                             {"norm_position", "post"},
+                             {"token_types", 2},
+                             {"lm_head_transform", true},
+                             {"tie_embeddings", tied}})}};
 }
 
 sslx::objectives::LanguageModel random_model(const Node& model_table, std::uint64_t seed) {
@@ -190,7 +197,8 @@ TEST_CASE("an independent NumPy forward pass reads the export and matches sslx's
         CHECK(run.exit_code == 0);
         CHECK_THAT(run.out, Catch::Contains(family.name + ": max abs error"));
         // Negative control: the same script with one convention of the family broken (GPT-2's
-        // Conv1D read as a Linear, Llama's rotation on interleaved pairs, T5 scores scaled).
+        // Conv1D read as a Linear, Llama's rotation on interleaved pairs, T5 scores scaled,
+        // BERT's blocks pre-norm).
         const auto broken = sslx::test::run_command(
             {SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
         INFO(broken.out << broken.err);
@@ -221,7 +229,17 @@ TEST_CASE("export refuses a backbone no family holds exactly, naming the options
     CHECK_THROWS_WITH(sslx::interop::write_hf_directory(dir.path(), spec_of(model_table),
                                                         sslx::nn::named_state(*model), kTokenizer,
                                                         at::kFloat, "m"),
-                      Catch::Contains("arch = encoder: GPT-2 is a decoder"));
+                      Catch::Contains("arch = encoder: GPT-2 is a decoder") &&
+                          Catch::Contains("BertForMaskedLM: norm_position: BERT is post-norm"));
+  }
+  SECTION("a BERT-like encoder without BERT's LM head transform") {
+    Node model_table = families(true)[3].model;
+    model_table.set("lm_head_transform", false);
+    auto model = random_model(model_table, 1);
+    CHECK_THROWS_WITH(sslx::interop::write_hf_directory(dir.path(), spec_of(model_table),
+                                                        sslx::nn::named_state(*model), kTokenizer,
+                                                        at::kFloat, "m"),
+                      Catch::Contains("BertForMaskedLM: lm_head_transform = false"));
   }
   SECTION("a model with a head the family has no place for") {
     const Node model_table = families(true)[0].model;
@@ -339,5 +357,39 @@ TEST_CASE("sharded safetensors are read through their index", "[hf]") {
     CHECK_THROWS_WITH(sslx::interop::read_hf_weights(sslx::interop::read_hf_directory(dir.path())),
                       Catch::Contains("holds tensor \"model.layers.1.mlp.up_proj.weight\"") &&
                           Catch::Contains("places elsewhere"));
+  }
+}
+
+TEST_CASE("tied tensors that a file repeats are read when equal and refused when not", "[hf]") {
+  struct Copy {
+    std::size_t family;
+    std::string copy, original;
+  };
+  // GPT-2's tied lm_head, BERT's decoder weight and bias, T5's per-stack embeddings.
+  for (const Copy& c :
+       {Copy{0, "lm_head.weight", "transformer.wte.weight"},
+        Copy{3, "cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight"},
+        Copy{3, "cls.predictions.decoder.bias", "cls.predictions.bias"},
+        Copy{2, "encoder.embed_tokens.weight", "shared.weight"}}) {
+    DYNAMIC_SECTION(c.copy) {
+      const sslx::test::TempDir dir;
+      const Node model_table = families(true)[c.family].model;
+      auto model = random_model(model_table, 6);
+      sslx::interop::write_hf_directory(dir.path(), spec_of(model_table),
+                                        sslx::nn::named_state(*model), kTokenizer, at::kFloat, "m");
+      TensorMap tensors = sslx::interop::read_tensor_file(dir / "model.safetensors");
+      REQUIRE(tensors.count(c.copy) == 0);  // sslx writes each tensor once
+      tensors.emplace(c.copy, tensors.at(c.original).clone());
+      sslx::interop::write_tensor_file(dir / "model.safetensors", tensors);
+      const TensorMap state =
+          sslx::interop::read_hf_weights(sslx::interop::read_hf_directory(dir.path()));
+      CHECK(state.size() == sslx::nn::named_state(*model).size());
+
+      tensors.at(c.copy) = tensors.at(c.copy) + 1e-3;
+      sslx::interop::write_tensor_file(dir / "model.safetensors", tensors);
+      CHECK_THROWS_WITH(
+          sslx::interop::read_hf_weights(sslx::interop::read_hf_directory(dir.path())),
+          Catch::Contains("holds \"" + c.copy + "\" different from \"" + c.original + "\""));
+    }
   }
 }

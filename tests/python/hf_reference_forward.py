@@ -7,13 +7,15 @@ the family's forward pass in float64 NumPy, written from the published architect
 equations of transformers' modelling code (GPT-2: Conv1D weights (in, out), fused c_attn, tanh
 GELU; Llama: RMSNorm, rotate_half rotary, grouped key/value heads, SwiGLU; T5: RMSNorm without
 mean, unscaled scores, bucketed relative bias from each stack's first block, d_model^-1/2 before
-a tied head). DIR/reference.safetensors holds the inputs and sslx's logits; prints the largest
+a tied head; BERT: word + position + token-type embeddings and LayerNorm, post-norm blocks, the
+masked-LM head's dense + activation + LayerNorm transform and output bias). DIR/reference.safetensors holds the inputs and sslx's logits; prints the largest
 difference and exits 0 when it is within 1e-5, 1 otherwise.
 
     hf_reference_forward.py DIR [--negative-control]
 
 --negative-control breaks one convention of the family (GPT-2's Conv1D read as a Linear, Llama's
-rotation on interleaved pairs, T5's scores scaled by 1/sqrt(d_kv)): the result must then differ.
+rotation on interleaved pairs, T5's scores scaled by 1/sqrt(d_kv), BERT's blocks made pre-norm):
+the result must then differ.
 Needs only NumPy (Debian's python3-numpy).
 """
 import json
@@ -218,6 +220,46 @@ def t5(c, w, ids, decoder_ids, broken):
     return g @ w["lm_head.weight"].T
 
 
+def bert(c, w, ids, broken):
+    eps, n_head = c["layer_norm_eps"], c["num_attention_heads"]
+    act = ACTIVATIONS[c["hidden_act"]]
+
+    def linear(x, name):  # nn.Linear: x @ W.T + b, W (out, in)
+        return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+    def norm(x, name):
+        return layer_norm(x, w[name + ".weight"], w[name + ".bias"], eps)
+
+    e = "bert.embeddings."
+    t = ids.shape[1]
+    h = (w[e + "word_embeddings.weight"][ids] + w[e + "position_embeddings.weight"][np.arange(t)] +
+         w[e + "token_type_embeddings.weight"][np.zeros_like(ids)])  # token_type_ids default 0
+    h = norm(h, e + "LayerNorm")
+    for i in range(c["num_hidden_layers"]):
+        b = f"bert.encoder.layer.{i}."
+
+        def attention_block(x):
+            q, k, v = (heads(linear(x, b + "attention.self." + n), n_head)
+                       for n in ("query", "key", "value"))
+            o = attend(q, k, v, 1 / math.sqrt(q.shape[-1]))  # bidirectional, no mask
+            return linear(merge(o), b + "attention.output.dense")
+
+        def feed_forward(x):
+            return linear(act(linear(x, b + "intermediate.dense")), b + "output.dense")
+
+        if broken:  # pre-norm: the norm before each sub-layer instead of after the residual sum
+            h = h + attention_block(norm(h, b + "attention.output.LayerNorm"))
+            h = h + feed_forward(norm(h, b + "output.LayerNorm"))
+        else:
+            h = norm(h + attention_block(h), b + "attention.output.LayerNorm")
+            h = norm(h + feed_forward(h), b + "output.LayerNorm")
+    p = "cls.predictions."
+    x = norm(act(linear(h, p + "transform.dense")), p + "transform.LayerNorm")
+    tied = c.get("tie_word_embeddings", True)
+    head = w[e + "word_embeddings.weight"] if tied else w[p + "decoder.weight"]
+    return x @ head.T + w[p + "bias"]
+
+
 def main():
     directory = sys.argv[1]
     broken = "--negative-control" in sys.argv[2:]
@@ -233,6 +275,8 @@ def main():
         logits = llama(config, weights, ids, broken)
     elif family == "t5":
         logits = t5(config, weights, ids, reference["decoder_input_ids"], broken)
+    elif family == "bert":
+        logits = bert(config, weights, ids, broken)
     else:
         print(f"unknown model_type {family}")
         return 2
