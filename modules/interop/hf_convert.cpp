@@ -31,12 +31,12 @@ TensorMap to_hf_tensors(const HfFamily& family, const ModelSpec& spec, const Ten
                         const std::string& source) {
   TensorMap hf;
   std::set<std::string> used;
-  for (const auto& rule : family.rules(spec)) {
+  for (const auto& rule : tensor_rules(family, spec)) {
     std::vector<at::Tensor> parts;
     for (const auto& name : rule.sslx) {
       const auto it = sslx.find(name);
       if (it == sslx.end())
-        throw Error(source + " lacks \"" + name + "\", which " + family.hf_class() +
+        throw Error(source + " lacks \"" + name + "\", which " + class_of(family, spec) +
                     " needs for \"" + rule.hf + "\"");
       parts.push_back(it->second.detach());
       used.insert(name);
@@ -48,8 +48,8 @@ TensorMap to_hf_tensors(const HfFamily& family, const ModelSpec& spec, const Ten
   for (const auto& [name, unused] : sslx) {
     if (used.count(name) == 0)
       throw Error(
-          source + " holds \"" + name + "\", which " + family.hf_class() + " has no place for",
-          "only language models (backbone and LM head) are exported");
+          source + " holds \"" + name + "\", which " + class_of(family, spec) + " has no place for",
+          "only language models (backbone and LM head) and reward models are exported");
   }
   return hf;
 }
@@ -71,7 +71,7 @@ TensorMap from_hf_tensors(const HfFamily& family, const ModelSpec& spec, const T
     return nullptr;
   };
   TensorMap sslx;
-  for (const auto& rule : family.rules(spec)) {
+  for (const auto& rule : tensor_rules(family, spec)) {
     const at::Tensor* stored = find(rule.hf);
     if (stored == nullptr)
       throw IoError(file + " lacks tensor \"" + rule.hf + "\", which " + family.hf_class() +

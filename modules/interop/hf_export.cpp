@@ -66,6 +66,27 @@ void write_tokenizer(const stdfs::path& directory, const data::Tokenizer& tokeni
   write_json(directory / "tokenizer_config.json", config);
 }
 
+// A reward model's state without reward_head.proj.bias, which must be exactly 0: the
+// ...ForSequenceClassification classes have a score layer without bias. The Bradley-Terry loss
+// cannot move it (it cancels in r_chosen - r_rejected) and it starts at 0; only objective
+// center_coef > 0 does.
+TensorMap without_score_bias(const ModelSpec& spec, const TensorMap& state, const HfFamily& family,
+                             const std::string& source) {
+  if (!spec.reward_head) return state;
+  TensorMap out = state;
+  const auto bias = out.find("reward_head.proj.bias");
+  if (bias != out.end()) {
+    const double value = bias->second.abs().max().item<double>();
+    if (value != 0.0)
+      throw Error(source + ": reward_head.proj.bias is " + std::to_string(value) + ", but " +
+                      family.reward_class() + "'s score layer has no bias",
+                  "a reward model trained with objective.center_coef = 0 keeps it at 0 (the "
+                  "pairwise loss cannot move it); sslx does not export an approximation");
+    out.erase(bias);
+  }
+  return out;
+}
+
 }  // namespace
 
 HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
@@ -75,7 +96,8 @@ HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
     throw Error("export dtype must be float32 or bfloat16, got " +
                 std::string(c10::toString(dtype)));
   const HfFamily& family = family_for(spec);
-  TensorMap tensors = to_hf_tensors(family, spec, state, source);
+  TensorMap tensors =
+      to_hf_tensors(family, spec, without_score_bias(spec, state, family, source), source);
   for (auto& [name, tensor] : tensors)
     tensor = tensor.to(dtype);
   stdfs::create_directories(directory);
@@ -83,17 +105,22 @@ HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
 
   const bool encoder_decoder = spec.kind == arch::ArchitectureKind::encoder_decoder;
   nlohmann::json config = family.config(spec);
+  if (spec.reward_head) {  // one label, the score; transformers pools it at the last non-pad token
+    config["architectures"] = {family.reward_class()};
+    config["id2label"] = {{"0", "LABEL_0"}};
+    config["label2id"] = {{"LABEL_0", 0}};
+  }
   add_token_ids(config, tokenizer.specials(), encoder_decoder);
   config["torch_dtype"] = dtype == at::kFloat ? "float32" : "bfloat16";
   write_json(directory / "config.json", config);
-  // An encoder fills in masks; it does not generate, so it has no generation config.
-  if (spec.kind != arch::ArchitectureKind::encoder) {
+  // An encoder fills in masks and a reward model scores: neither generates.
+  if (spec.kind != arch::ArchitectureKind::encoder && !spec.reward_head) {
     nlohmann::json generation = nlohmann::json::object();
     add_token_ids(generation, tokenizer.specials(), encoder_decoder);
     write_json(directory / "generation_config.json", generation);
   }
 
-  HfExport result{.hf_class = family.hf_class()};
+  HfExport result{.hf_class = class_of(family, spec)};
   write_tokenizer(directory, tokenizer, spec.options.max_positions, result);
   return result;
 }
@@ -107,9 +134,10 @@ HfExport export_run(const stdfs::path& source, const stdfs::path& directory, at:
   const auto embedding = state.find("backbone.embeddings.tokens.weight");
   if (embedding == state.end())
     throw IoError(model_file + " holds no backbone.embeddings.tokens.weight",
-                  "export takes a language model's checkpoint");
+                  "export takes a language model's or a reward model's checkpoint");
   const config::Node& model = config.at_path("model");
-  const ModelSpec spec = model_spec(model, embedding->second.size(0));
+  ModelSpec spec = model_spec(model, embedding->second.size(0));
+  spec.reward_head = state.count("reward_head.proj.weight") > 0;
   data::register_builtin_data();
   const auto tokenizer = data::build_tokenizer(config);
   if (tokenizer->vocab_size() != spec.options.vocab_size)

@@ -24,6 +24,21 @@ std::vector<std::pair<std::string, std::string>> HfFamily::tied_copies(
   return {};
 }
 
+std::vector<TensorRule> tensor_rules(const HfFamily& family, const ModelSpec& spec) {
+  std::vector<TensorRule> rules = family.rules(spec);
+  if (!spec.reward_head) return rules;
+  std::erase_if(rules, [](const TensorRule& rule) {
+    return std::any_of(rule.sslx.begin(), rule.sslx.end(),
+                       [](const std::string& name) { return name.starts_with("lm_head."); });
+  });
+  rules.push_back({.hf = "score.weight", .sslx = {"reward_head.proj.weight"}});
+  return rules;
+}
+
+std::string class_of(const HfFamily& family, const ModelSpec& spec) {
+  return spec.reward_head ? family.reward_class() : family.hf_class();
+}
+
 const std::vector<const HfFamily*>& hf_families() {
   static const std::vector<const HfFamily*> families = {&gpt2_family(), &llama_family(),
                                                         &t5_family(), &bert_family()};
@@ -33,11 +48,14 @@ const std::vector<const HfFamily*>& hf_families() {
 const HfFamily& family_for(const ModelSpec& spec) {
   std::vector<std::string> reasons;
   for (const HfFamily* family : hf_families()) {
-    const auto found = family->differences(spec);
+    auto found = family->differences(spec);
+    if (spec.reward_head && family->reward_class().empty())
+      found.insert(found.begin(), "no reward-model class (...ForSequenceClassification) here");
     if (found.empty()) return *family;
     reasons.push_back(family->hf_class() + ": " + join(found, "; "));
   }
   throw Error("no Hugging Face model family holds this " + spec.arch +
+                  (spec.reward_head ? " reward model" : "") +
                   " exactly (sslx never exports an approximation):\n  " + join(reasons, "\n  "),
               "docs/interop.md lists the options each family needs");
 }

@@ -25,6 +25,9 @@ struct ModelSpec {
   std::string arch;  // the registered architecture: "decoder", "encoder", "encoder_decoder"
   arch::ArchitectureKind kind = arch::ArchitectureKind::decoder;
   arch::ArchitectureOptions options;
+  // A reward model (objectives/reward_model.h): one score per sequence, read at the last valid
+  // position ("reward_head.proj.*"), instead of the LM head.
+  bool reward_head = false;
 };
 
 // One tensor of the HF file and the sslx tensors it holds.
@@ -43,6 +46,9 @@ class HfFamily {
   // config.json's "model_type" ("gpt2") and the class its "architectures" names.
   virtual std::string model_type() const = 0;
   virtual std::string hf_class() const = 0;
+  // The class of a reward model: the backbone and `score` (1, E) without bias, read at the last
+  // non-padding token (GPT2ForSequenceClassification); "" when the family has none.
+  virtual std::string reward_class() const { return ""; }
   // What stops this family from holding `spec` exactly, one "<option>: why" line each (e.g.
   // "norm = layer_norm: Llama uses RMSNorm"); empty when it holds it.
   virtual std::vector<std::string> differences(const ModelSpec& spec) const = 0;
@@ -51,7 +57,7 @@ class HfFamily {
   // The [model] table (standard keys, see standard_model_table) of a config.json of this family;
   // throws IoError naming `file` and the key that is missing or has no sslx equivalent.
   virtual config::Node model_table(const nlohmann::json& config, const std::string& file) const = 0;
-  // Where every sslx tensor of `spec` goes.
+  // Where every sslx tensor of `spec`'s language model goes (backbone and LM head).
   virtual std::vector<TensorRule> rules(const ModelSpec& spec) const = 0;
   // Tensors that HF files may hold without being parameters (GPT-2's saved causal masks).
   virtual bool ignorable(const std::string& hf_name) const;
@@ -63,6 +69,12 @@ class HfFamily {
   // files saved from it are read too.
   virtual std::string base_prefix() const { return ""; }
 };
+
+// The rules of `spec` as the file holds it: the family's, or for a reward model the backbone's and
+// "score.weight" <- "reward_head.proj.weight" (the LM head's left out).
+std::vector<TensorRule> tensor_rules(const HfFamily& family, const ModelSpec& spec);
+// The class `spec` is written as: hf_class(), or reward_class() for a reward model.
+std::string class_of(const HfFamily& family, const ModelSpec& spec);
 
 // The families sslx reads and writes.
 const std::vector<const HfFamily*>& hf_families();

@@ -16,6 +16,7 @@ class Gpt2Family : public HfFamily {
  public:
   std::string model_type() const override { return "gpt2"; }
   std::string hf_class() const override { return "GPT2LMHeadModel"; }
+  std::string reward_class() const override { return "GPT2ForSequenceClassification"; }
   std::string base_prefix() const override { return "transformer."; }
 
   bool ignorable(const std::string& name) const override {

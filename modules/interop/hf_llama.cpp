@@ -20,6 +20,7 @@ class LlamaFamily : public HfFamily {
  public:
   std::string model_type() const override { return "llama"; }
   std::string hf_class() const override { return "LlamaForCausalLM"; }
+  std::string reward_class() const override { return "LlamaForSequenceClassification"; }
   std::string base_prefix() const override { return "model."; }
 
   bool ignorable(const std::string& name) const override {

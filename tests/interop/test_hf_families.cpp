@@ -16,6 +16,7 @@
 #include "interop/tensor_file.h"
 #include "nn/state_io.h"
 #include "objectives/language_model.h"
+#include "objectives/reward_model.h"
 #include "support.h"
 #include "util/error.h"
 
@@ -391,5 +392,80 @@ TEST_CASE("tied tensors that a file repeats are read when equal and refused when
           sslx::interop::read_hf_weights(sslx::interop::read_hf_directory(dir.path())),
           Catch::Contains("holds \"" + c.copy + "\" different from \"" + c.original + "\""));
     }
+  }
+}
+
+TEST_CASE("a reward model exports as ...ForSequenceClassification, read by the NumPy forward",
+          "[hf]") {
+  // GPT-2 and Llama: the backbone and `score` (1, E) without bias at the last token.
+  const auto all = families(true);
+  for (const std::size_t index : {std::size_t{0}, std::size_t{1}}) {
+    const Family& family = all[index];
+    DYNAMIC_SECTION(family.name) {
+      const sslx::test::TempDir dir;
+      sslx::arch::register_builtin_architectures();
+      sslx::objectives::RewardModel model(family.model, kTokenizer.vocab_size());
+      model->eval();
+      at::manual_seed(8);
+      {
+        const at::NoGradGuard no_grad;
+        for (auto& [name, tensor] : sslx::nn::named_state(*model)) {
+          const bool norm = name.find("norm") != std::string::npos;
+          tensor.copy_(at::randn(tensor.sizes()) * 0.3 + (norm ? 1.0 : 0.0));
+        }
+        model->reward_head->proj->bias.zero_();  // as the pairwise loss leaves it
+      }
+      auto spec = spec_of(family.model);
+      spec.reward_head = true;
+      const auto result = sslx::interop::write_hf_directory(
+          dir.path(), spec, sslx::nn::named_state(*model), kTokenizer, at::kFloat, "reward model");
+      const std::string hf_class = family.name == "gpt2" ? "GPT2ForSequenceClassification"
+                                                         : "LlamaForSequenceClassification";
+      CHECK(result.hf_class == hf_class);
+      const auto config = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+      CHECK(config["architectures"] == nlohmann::json::array({hf_class}));
+      CHECK(config["id2label"].size() == 1);
+      CHECK(!stdfs::exists(dir / "generation_config.json"));
+      const TensorMap stored = sslx::interop::read_tensor_file(dir / "model.safetensors");
+      CHECK(stored.at("score.weight").sizes() == at::IntArrayRef({1, 16}));
+      CHECK(stored.count("lm_head.weight") == 0);
+
+      const Batch b = batch(family.model);
+      at::Tensor rewards;
+      {
+        const at::NoGradGuard no_grad;
+        rewards = model->forward(b.input_ids, at::ones_like(b.input_ids, at::kBool));
+      }
+      sslx::interop::write_tensor_file(
+          dir / "reference.safetensors",
+          {{"input_ids", b.input_ids}, {"logits", rewards.view({-1, 1}).contiguous()}});
+      const std::string script = SSLX_SOURCE_DIR "/tests/python/hf_reference_forward.py";
+      const auto run = sslx::test::run_command({SSLX_PYTHON, script, dir.path().string()});
+      INFO(run.out << run.err);
+      CHECK(run.exit_code == 0);
+      const auto broken =
+          sslx::test::run_command({SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
+      INFO(broken.out << broken.err);
+      CHECK(broken.exit_code == 1);
+
+      // A score bias that the pairwise loss alone could not have given: no exact equivalent.
+      {
+        const at::NoGradGuard no_grad;
+        model->reward_head->proj->bias.fill_(0.25);
+      }
+      CHECK_THROWS_WITH(
+          sslx::interop::write_hf_directory(dir / "biased", spec, sslx::nn::named_state(*model),
+                                            kTokenizer, at::kFloat, "reward model"),
+          Catch::Contains("reward_head.proj.bias is 0.25") &&
+              Catch::Contains(hf_class + "'s score layer has no bias"));
+    }
+  }
+  SECTION("a family without a reward-model class refuses") {
+    const Node model_table = families(true)[2].model;  // T5
+    auto spec = spec_of(model_table);
+    spec.reward_head = true;
+    CHECK_THROWS_WITH(sslx::interop::family_for(spec),
+                      Catch::Contains("encoder_decoder reward model exactly") &&
+                          Catch::Contains("T5ForConditionalGeneration: no reward-model class"));
   }
 }

@@ -8,8 +8,10 @@ equations of transformers' modelling code (GPT-2: Conv1D weights (in, out), fuse
 GELU; Llama: RMSNorm, rotate_half rotary, grouped key/value heads, SwiGLU; T5: RMSNorm without
 mean, unscaled scores, bucketed relative bias from each stack's first block, d_model^-1/2 before
 a tied head; BERT: word + position + token-type embeddings and LayerNorm, post-norm blocks, the
-masked-LM head's dense + activation + LayerNorm transform and output bias). DIR/reference.safetensors holds the inputs and sslx's logits; prints the largest
-difference and exits 0 when it is within 1e-5, 1 otherwise.
+masked-LM head's dense + activation + LayerNorm transform and output bias; a reward model
+(...ForSequenceClassification): `score` read at the last token). DIR/reference.safetensors holds
+the inputs and sslx's logits (a reward model's scores, (B, 1)); prints the largest difference
+and exits 0 when it is within 1e-5, 1 otherwise.
 
     hf_reference_forward.py DIR [--negative-control]
 
@@ -126,6 +128,8 @@ def gpt2(c, w, ids, broken):
         m = layer_norm(h, w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps)
         h = h + conv1d(act(conv1d(m, b + "mlp.c_fc")), b + "mlp.c_proj")
     h = layer_norm(h, w[p + "ln_f.weight"], w[p + "ln_f.bias"], eps)
+    if "score.weight" in w:  # GPT2ForSequenceClassification: the last token (no padding here)
+        return h[:, -1] @ w["score.weight"].T
     head = w[p + "wte.weight"] if c.get("tie_word_embeddings", True) else w["lm_head.weight"]
     return h @ head.T
 
@@ -166,6 +170,8 @@ def llama(c, w, ids, broken):
         gate = silu(m @ w[b + "mlp.gate_proj.weight"].T)
         h = h + (gate * (m @ w[b + "mlp.up_proj.weight"].T)) @ w[b + "mlp.down_proj.weight"].T
     h = rms_norm(h, w["model.norm.weight"], eps)
+    if "score.weight" in w:  # LlamaForSequenceClassification: the last token (no padding here)
+        return h[:, -1] @ w["score.weight"].T
     head = w["model.embed_tokens.weight"] if c.get("tie_word_embeddings", False) else w["lm_head.weight"]
     return h @ head.T
 
