@@ -66,24 +66,33 @@ void write_tokenizer(const stdfs::path& directory, const data::Tokenizer& tokeni
   write_json(directory / "tokenizer_config.json", config);
 }
 
-// A reward model's state without reward_head.proj.bias, which must be exactly 0: the
-// ...ForSequenceClassification classes have a score layer without bias. The Bradley-Terry loss
-// cannot move it (it cancels in r_chosen - r_rejected) and it starts at 0; only objective
-// center_coef > 0 does.
+// A reward model's state without reward_head.proj.bias: the ...ForSequenceClassification classes
+// have a score layer without bias. The pairwise loss cannot tell the bias (it cancels in
+// r_chosen - r_rejected), yet Adam turns the rounding noise of its gradient into steps of the
+// learning rate's size, so a trained bias is small but not 0 (6.1e-5 after 30 steps at lr 3e-4).
+// It moves into the final norm's bias, which in this class feeds only the score:
+// w . (h + b w / |w|^2) = w . h + b, exact up to rounding. A backbone whose final norm has no
+// bias (RMSNorm: Llama) has no place for it, and is refused unless it is exactly 0.
 TensorMap without_score_bias(const ModelSpec& spec, const TensorMap& state, const HfFamily& family,
                              const std::string& source) {
   if (!spec.reward_head) return state;
   TensorMap out = state;
   const auto bias = out.find("reward_head.proj.bias");
-  if (bias != out.end()) {
-    const double value = bias->second.abs().max().item<double>();
-    if (value != 0.0)
-      throw Error(source + ": reward_head.proj.bias is " + std::to_string(value) + ", but " +
-                      family.reward_class() + "'s score layer has no bias",
-                  "a reward model trained with objective.center_coef = 0 keeps it at 0 (the "
-                  "pairwise loss cannot move it); sslx does not export an approximation");
-    out.erase(bias);
-  }
+  if (bias == out.end()) return out;
+  const double value = bias->second.to(at::kDouble).item<double>();
+  out.erase(bias);
+  if (value == 0.0) return out;
+  const auto norm_bias = out.find("backbone.stack.final_norm.bias");
+  const at::Tensor weight = out.at("reward_head.proj.weight").to(at::kDouble).flatten();
+  const double squared = weight.dot(weight).item<double>();
+  if (norm_bias == out.end() || squared == 0.0)
+    throw Error(source + ": reward_head.proj.bias is " + std::to_string(value) + ", but " +
+                    family.reward_class() + "'s score layer has no bias and " +
+                    (squared == 0.0 ? "the score's weight is 0"
+                                    : "the backbone's final norm has none to carry it"),
+                "sslx does not export an approximation");
+  norm_bias->second = (norm_bias->second.to(at::kDouble) + weight * (value / squared))
+                          .to(norm_bias->second.scalar_type());
   return out;
 }
 
