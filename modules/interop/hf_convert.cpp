@@ -100,8 +100,7 @@ TensorMap from_hf_tensors(const HfFamily& family, const ModelSpec& spec, const T
     if (original == nullptr || copy->sizes() != original->sizes() ||
         !at::equal(copy->to(at::kFloat), original->to(at::kFloat)))
       throw IoError(file + " holds \"" + copy_name + "\" different from \"" + original_name +
-                    "\", but " + family.hf_class() +
-                    " with this config.json ties them (tie_word_embeddings)");
+                    "\", but " + family.hf_class() + " with this config.json ties them");
   }
   for (const auto& [name, unused] : hf) {
     if (used.count(name) == 0 && !family.ignorable(name))

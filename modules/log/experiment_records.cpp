@@ -201,4 +201,20 @@ std::vector<std::string> column_order(const std::vector<GroupSummary>& groups) {
   return order;
 }
 
+std::vector<GroupSamples> first_samples(const std::vector<GroupSummary>& groups) {
+  std::vector<GroupSamples> found;
+  for (const auto& group : groups) {
+    for (const JobRecord* job : group.jobs) {
+      GroupSamples samples{.group = &group, .job = job};
+      for (const auto& [name, text] : job->texts) {
+        if (name.rfind("generate/sample", 0) == 0) samples.texts.push_back(text);
+      }
+      if (samples.texts.empty()) continue;
+      found.push_back(std::move(samples));
+      break;
+    }
+  }
+  return found;
+}
+
 }  // namespace sslx::log

@@ -57,6 +57,15 @@ struct GroupSummary {
   std::map<std::string, Statistic> values;  // over the jobs that have the value
 };
 
+// The generated samples ("generate/sample*" texts, in name order) of the first job of each group
+// that has any: what reports quote.
+struct GroupSamples {
+  const GroupSummary* group = nullptr;
+  const JobRecord* job = nullptr;
+  std::vector<std::string> texts;
+};
+std::vector<GroupSamples> first_samples(const std::vector<GroupSummary>& groups);
+
 // Groups in order of first appearance; only completed jobs count.
 std::vector<GroupSummary> summarize_groups(const std::vector<JobRecord>& jobs);
 

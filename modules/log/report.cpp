@@ -25,24 +25,15 @@ std::string percent(double fraction) {
 // Generated samples of the first completed job of each group that has any.
 std::string samples_section(const std::vector<GroupSummary>& groups) {
   std::string out;
-  for (const auto& group : groups) {
-    for (const JobRecord* job : group.jobs) {
-      std::vector<std::pair<std::string, std::string>> samples;
-      for (const auto& [name, text] : job->texts) {
-        if (name.rfind("generate/sample", 0) == 0) samples.emplace_back(name, text);
+  for (const auto& samples : first_samples(groups)) {
+    out += "\n### " + samples.group->label + " (" + samples.job->name + ")\n\n";
+    for (const auto& text : samples.texts) {
+      std::string indented = "> ";
+      for (const char c : text) {
+        indented += c;
+        if (c == '\n') indented += "> ";
       }
-      if (samples.empty()) continue;
-      out += "\n### " + group.label + " (" + job->name + ")\n\n";
-      for (const auto& [name, text] : samples) {
-        std::string quoted = text;
-        std::string indented = "> ";
-        for (const char c : quoted) {
-          indented += c;
-          if (c == '\n') indented += "> ";
-        }
-        out += indented + "\n\n";
-      }
-      break;
+      out += indented + "\n\n";
     }
   }
   return out.empty() ? out : "\n## Generated samples\n" + out;
@@ -188,7 +179,8 @@ ReportResult write_report(const stdfs::path& experiment) {
         " completed; groups are jobs that differ only in their seed (mean ± std over seeds). "
         "Written by sslx " SSLX_VERSION_STRING ".\n\n";
   md += "## Comparison\n\n" + result.markdown_table + "\n";
-  for (const auto& line : report_statements(groups))
+  const std::vector<std::string> statements = report_statements(groups);
+  for (const auto& line : statements)
     md += "- " + line + "\n";
   md +=
       "\nFiles: [table.tex](report/table.tex) (booktabs), [table.csv](report/table.csv), "
@@ -221,7 +213,7 @@ ReportResult write_report(const stdfs::path& experiment) {
                        .jobs = &jobs,
                        .groups = &groups,
                        .columns = columns,
-                       .statements = report_statements(groups),
+                       .statements = statements,
                        .plots_note = plots.note,
                        .alignment_markdown = alignment.markdown,
                        .experiment = experiment};

@@ -295,11 +295,16 @@ std::string configs_section(const HtmlReportInput& input) {
   return out;
 }
 
+// A root attribute of the job's log (JobRecord::provenance), "" when it has none.
+std::string provenance_of(const JobRecord& job, const std::string& name) {
+  const auto it = job.provenance.find(name);
+  return it == job.provenance.end() ? "" : it->second;
+}
+
 std::string joined_distinct(const std::vector<JobRecord>& jobs, const std::string& name) {
   std::set<std::string> values;
   for (const auto& job : jobs) {
-    const auto it = job.provenance.find(name);
-    if (it != job.provenance.end() && !it->second.empty()) values.insert(it->second);
+    if (const std::string value = provenance_of(job, name); !value.empty()) values.insert(value);
   }
   std::string out;
   for (const auto& value : values)
@@ -312,10 +317,8 @@ std::string provenance_section(const HtmlReportInput& input) {
   std::optional<std::time_t> first_start, last_end;
   double compute = 0;
   for (const auto& job : jobs) {
-    const auto start =
-        parse_utc(job.provenance.count("start_time") ? job.provenance.at("start_time") : "");
-    const auto end =
-        parse_utc(job.provenance.count("end_time") ? job.provenance.at("end_time") : "");
+    const auto start = parse_utc(provenance_of(job, "start_time"));
+    const auto end = parse_utc(provenance_of(job, "end_time"));
     if (start && (!first_start || *start < *first_start)) first_start = start;
     if (end && (!last_end || *end > *last_end)) last_end = end;
     if (start && end) compute += std::difftime(*end, *start);
@@ -352,8 +355,7 @@ std::string provenance_section(const HtmlReportInput& input) {
   for (const auto& job : jobs) {
     const std::string folder =
         stdfs::relative(job.directory, input.experiment).lexically_normal().generic_string();
-    const std::string start =
-        job.provenance.count("start_time") ? job.provenance.at("start_time") : "";
+    const std::string start = provenance_of(job, "start_time");
     out +=
         "<tr><td><a href=\"" + html_escape(folder) + "/\">" + html_escape(job.name) +
         "</a></td><td>" + html_escape(job.group) + "</td><td class=\"number\"" +
@@ -370,18 +372,11 @@ std::string provenance_section(const HtmlReportInput& input) {
 
 std::string samples_section(const std::vector<GroupSummary>& groups) {
   std::string out;
-  for (const auto& group : groups) {
-    for (const JobRecord* job : group.jobs) {
-      std::string samples;
-      for (const auto& [name, text] : job->texts) {
-        if (name.rfind("generate/sample", 0) == 0)
-          samples += "<blockquote>" + html_escape(text) + "</blockquote>\n";
-      }
-      if (samples.empty()) continue;
-      out +=
-          "<h3>" + html_escape(group.label) + " (" + html_escape(job->name) + ")</h3>\n" + samples;
-      break;
-    }
+  for (const auto& samples : first_samples(groups)) {
+    out += "<h3>" + html_escape(samples.group->label) + " (" + html_escape(samples.job->name) +
+           ")</h3>\n";
+    for (const auto& text : samples.texts)
+      out += "<blockquote>" + html_escape(text) + "</blockquote>\n";
   }
   return out.empty() ? out : "<h2 id=\"samples\">Generated samples</h2>\n" + out;
 }
