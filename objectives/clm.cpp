@@ -32,7 +32,7 @@ ClmObjective::ClmObjective(const config::Node& options, const ObjectiveContext& 
       batch_size_(context.trainer.batch_size),
       sequence_length_(context.trainer.sequence_length),
       blocks_(context.corpus, context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      sampler_(blocks_.train().size(), context.seed) {
+      sampler_(training_sampler(blocks_.train().size(), context.seed)) {
   require_architecture("clm", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
 }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "objectives/batch_indices.h"
 #include "objectives/file_splits.h"
 #include "objectives/run_checks.h"
 #include "util/console.h"
@@ -19,7 +20,7 @@ DpoObjective::DpoObjective(const config::Node& options, const ObjectiveContext& 
                                    "dpo", train_counts_)),
       validation_(read_preference_split(options, "validation_files", context.tokenizer,
                                         sequence_length_, "dpo", validation_counts_)),
-      sampler_(static_cast<std::int64_t>(train_.size()), context.seed) {
+      sampler_(training_sampler(static_cast<std::int64_t>(train_.size()), context.seed)) {
   require_architecture("dpo", context.model, {"decoder"});
   auto models = policy_and_reference(context.model, context.tokenizer.vocab_size(),
                                      options.get_string("init_from"));

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "data/jsonl_reader.h"
+#include "objectives/batch_indices.h"
 #include "objectives/file_splits.h"
 #include "objectives/policy_losses.h"
 #include "objectives/run_checks.h"
@@ -101,7 +102,7 @@ PolicyObjective::PolicyObjective(std::string name, const config::Node& options,
                           sequence_length_ - options.get_int("max_new_tokens"))),
       validation_(read_prompts(options, "validation_files", context.tokenizer,
                                sequence_length_ - options.get_int("max_new_tokens"))),
-      sampler_(static_cast<std::int64_t>(train_.ids.size()), context.seed),
+      sampler_(training_sampler(static_cast<std::int64_t>(train_.ids.size()), context.seed)),
       rollout_rng_(context.seed, name_ + "/rollout"),
       eval_seed_(context.seed) {
   require_architecture(name_, context.model, {"decoder"});
@@ -292,6 +293,12 @@ config::Check policy_objective_check(const std::string& name) {
                      context.error_at("trainer.grad_accumulation",
                                       "a policy step is one rollout batch; set 1 and size the "
                                       "step with trainer.batch_size (prompts)");
+                   }
+                   // Its own step (generation, scoring, several passes) is not data-parallel.
+                   if (context.root().get_int("trainer.world_size") != 1) {
+                     context.error_at("trainer.world_size",
+                                      "policy optimisation runs on one rank; set 1 (or drop "
+                                      "--nproc)");
                    }
                  }});
 }

@@ -4,6 +4,7 @@
 
 #include "architectures/architecture_registry.h"
 #include "data/batching.h"
+#include "objectives/batch_indices.h"
 #include "objectives/file_splits.h"
 #include "objectives/language_model.h"
 #include "objectives/run_checks.h"
@@ -157,7 +158,7 @@ RewardModelObjective::RewardModelObjective(const config::Node& options,
                                    "reward_model", train_counts_)),
       validation_(read_preference_split(options, "validation_files", context.tokenizer,
                                         sequence_length_, "reward_model", validation_counts_)),
-      sampler_(static_cast<std::int64_t>(train_.size()), context.seed) {
+      sampler_(training_sampler(static_cast<std::int64_t>(train_.size()), context.seed)) {
   require_architecture("reward_model", context.model, {"encoder", "decoder", "encoder_decoder"});
   model_ = RewardModel(context.model, context.tokenizer.vocab_size());
   const std::string& init_from = options.get_string("init_from");

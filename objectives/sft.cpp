@@ -4,6 +4,7 @@
 
 #include "data/batching.h"
 #include "data/jsonl_reader.h"
+#include "objectives/batch_indices.h"
 #include "objectives/clm.h"
 #include "objectives/file_splits.h"
 #include "objectives/mlm_masking.h"
@@ -115,7 +116,7 @@ SftObjective::SftObjective(const config::Node& options, const ObjectiveContext& 
                             train_counts_)),
       validation_(read_sequences(options, "validation_files", context.tokenizer, sequence_length_,
                                  validation_counts_)),
-      sampler_(static_cast<std::int64_t>(train_.size()), context.seed) {
+      sampler_(training_sampler(static_cast<std::int64_t>(train_.size()), context.seed)) {
   require_architecture("sft", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
   const std::string& init_from = options.get_string("init_from");

@@ -9,6 +9,7 @@
 #include "data/sampler.h"
 #include "data/shard_cache.h"
 #include "data/split.h"
+#include "objectives/batch_indices.h"
 #include "train/trainer_state.h"
 #include "util/rng.h"
 
@@ -41,7 +42,9 @@ class SplitBlocks {
 class TrainingDraws {
  public:
   TrainingDraws(std::int64_t items, std::uint64_t seed, std::string stream_name)
-      : sampler(items, seed), rng(seed, stream_name), stream_name_(std::move(stream_name)) {}
+      : sampler(training_sampler(items, seed)),
+        rng(seed, rank_stream_name(stream_name)),
+        stream_name_(std::move(stream_name)) {}
 
   void save(train::TrainerState& state) const {
     state.sampler = sampler.state();

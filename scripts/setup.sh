@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0          # LibTorch; OpenBLAS, or matrix products use reference BLAS
+  libgloo-dev                        # headers of c10d's Gloo process group (data parallelism)
   libhdf5-dev hdf5-tools             # run logs; h5dump/h5ls for users
   libtomlplusplus-dev                # TOML configs
   libboost-dev                       # Boost.DLL plugin loading (header-only)
@@ -21,6 +22,7 @@ packages=(
   clang-14 libfuzzer-14-dev          # the fuzz harnesses (scripts/fuzz.sh, part of the tests)
   tmux                               # a real terminal for the `sslx generate --interactive` test
   chromium                           # a real browser for the report.html test
+  slurm-wlm munge                    # a real single-node Slurm for the launcher = "slurm" test
 )
 
 missing=()

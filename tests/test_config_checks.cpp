@@ -183,6 +183,12 @@ TEST_CASE("config checks: a policy objective's reward model, backbone and length
   CHECK_THAT(result.err, Catch::Contains("trainer.grad_accumulation: a policy step is one "
                                          "rollout batch"));
 
+  // A policy step (generation, scoring, updates) runs on one rank.
+  result = dry_run(policy, {"trainer.world_size=2"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("trainer.world_size: policy optimisation runs on one "
+                                         "rank"));
+
   result = dry_run(policy, {"model.arch=encoder"});
   CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("objective 'grpo' does not train 'encoder'"));
@@ -275,4 +281,17 @@ TEST_CASE("a second decoder from a plugin trains with clm and generates, by its 
   CHECK_THAT(shown.out, Catch::Contains("heldout/loss") && Catch::Contains("[generate/sample_0]"));
   CHECK_THAT(shown.out,
              !Catch::Contains("generate/skipped") && !Catch::Contains("heldout/skipped"));
+}
+
+TEST_CASE("config checks: launcher values must fit on an #SBATCH line") {
+  CHECK(dry_run(kGpt, {"launcher.name=slurm", "launcher.time=2:00:00"}).exit_code == 0);
+  auto result = dry_run(kGpt, {"launcher.name=slurm", "launcher.time=1 day",
+                               "launcher.sbatch_options=[\"--qos high\"]"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("launcher.time: \"1 day\" cannot be written on an "
+                                         "#SBATCH line") &&
+                             Catch::Contains("launcher.sbatch_options: \"--qos high\""));
+  result = dry_run(kGpt, {"launcher.name=pbs"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("launcher.name"));
 }

@@ -1,22 +1,29 @@
-// `sslx run FILE [overrides] [--dry-run] [--out DIR] [--fresh] [--jobs N] [--no-report]`:
-// expands the experiment into jobs (variant x sweep point x seed), checks every job's config,
-// then runs them in runs/<experiment>/<job>/ (or DIR/<job>): one job in this process, several as
-// child processes (`sslx run ... --job I`), at most N at a time with the cores split between
-// them, each stage after the job it starts from. Re-running the same command resumes. At the end
-// the experiment's report is written (docs/experiments.md).
+// `sslx run FILE [overrides] [--dry-run] [--out DIR] [--fresh] [--jobs N] [--nproc N]
+// [--no-report]`: expands the experiment into jobs (variant x sweep point x seed), checks every
+// job's config, then runs them in runs/<experiment>/<job>/ (or DIR/<job>): one job in this process,
+// several as child processes (`sslx run ... --job I`), at most N at a time with the cores split
+// between them, each stage after the job it starts from. A job with trainer.world_size = N > 1
+// (`--nproc N`) runs as N rank processes on this machine, unless a launcher (torchrun, srun)
+// started this process as one of its ranks. Re-running the same command resumes. At the end the
+// experiment's report is written (docs/experiments.md, docs/scaling.md).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "cli/commands.h"
 #include "cli/experiment_jobs.h"
 #include "cli/run_job.h"
+#include "cli/slurm_launcher.h"
 #include "config/config_error.h"
 #include "config/toml_io.h"
 #include "data/data_registry.h"
+#include "dist/rendezvous.h"
 #include "log/report.h"
+#include "train/trainer_options.h"
 #include "util/console.h"
 #include "util/error.h"
 #include "util/job_pool.h"
@@ -34,6 +41,8 @@ struct RunArguments {
   bool no_report = false;
   std::string out;
   std::size_t parallel = 0;        // 0: fit the cores
+  std::size_t nproc = 0;           // 0: trainer.world_size as configured
+  std::string launcher;            // "": launcher.name as configured
   std::optional<std::size_t> job;  // set in the child processes of the launcher
 };
 
@@ -232,6 +241,95 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
   }
 }
 
+// Whether this process must start the ranks of a data-parallel job itself: the job asks for
+// several and no launcher started this process as one of them.
+bool starts_own_ranks(const config::Node& config) {
+  const auto rendezvous = dist::rendezvous_from(dist::environment_variables());
+  return config.get_int("trainer.world_size") > 1 && (!rendezvous || rendezvous->world_size == 1);
+}
+
+// Job `index` as trainer.world_size rank processes on this machine (each `sslx run ... --job I`
+// with torchrun's variables): rank 0 writes to this process's output, rank r to
+// output.rank<r>.log in the job directory. One rank failing stops the others.
+void run_ranks(const RunArguments& arguments, const ExperimentJobs& experiment, std::size_t index) {
+  const auto& job = experiment.jobs[index];
+  const config::Node& config = experiment.configs[index].config;
+  const stdfs::path directory = experiment.output / config::job_directory_name(job);
+  const int world = static_cast<int>(config.get_int("trainer.world_size"));
+  // The tokenizer and token shards once, before the ranks start (each would prepare them).
+  data::prepare_lm_data(config);
+  const dist::Rendezvous rendezvous{.rank = 0,
+                                    .world_size = world,
+                                    .local_rank = 0,
+                                    .master_addr = "127.0.0.1",
+                                    .master_port = dist::free_local_port(),
+                                    .source = "sslx run"};
+  // The cores this job may use, split between its ranks (trainer.threads, when set, wins).
+  const std::int64_t threads =
+      std::max<std::int64_t>(1, train::resolve_threads(0) / static_cast<std::int64_t>(world));
+  std::vector<PoolTask> tasks;
+  for (int rank = 0; rank < world; ++rank) {
+    PoolTask task{.name = "rank " + std::to_string(rank),
+                  .argv = child_command(arguments, experiment.output, index),
+                  .output = rank == 0 ? stdfs::path()
+                                      : directory / ("output.rank" + std::to_string(rank) + ".log"),
+                  .env = dist::rank_environment(rendezvous, rank),
+                  .after = {}};
+    task.env["SSLX_THREADS"] = std::to_string(threads);
+    tasks.push_back(std::move(task));
+  }
+  stdfs::create_directories(directory);
+  console::info(job.name + ": " + std::to_string(world) + " ranks on this machine (127.0.0.1:" +
+                std::to_string(rendezvous.master_port) + "), " + std::to_string(threads) +
+                (threads == 1 ? " thread" : " threads") + " each; " +
+                (world == 2 ? "rank 1 writes to " + (directory / "output.rank1.log").string()
+                            : "ranks 1-" + std::to_string(world - 1) + " write to " +
+                                  (directory / "output.rank<N>.log").string()));
+  // The cause is the first rank to fail for a reason of its own: a rank whose collective failed
+  // because another one died exits with ExitCode::kPeerFailed. The pool kills the rest.
+  std::vector<std::size_t> failures;
+  const auto results =
+      run_pool(tasks, {.max_parallel = static_cast<std::size_t>(world),
+                       .stop_all_on_failure = true,
+                       .on_event = [&](const PoolEvent& event, const std::vector<TaskResult>&) {
+                         if (event.status == TaskStatus::kFailed) failures.push_back(event.task);
+                       }});
+  if (!failures.empty()) {
+    const auto own_reason = std::find_if(failures.begin(), failures.end(), [&](std::size_t t) {
+      return results[t].exit_code != static_cast<int>(ExitCode::kPeerFailed);
+    });
+    const std::size_t rank = own_reason != failures.end() ? *own_reason : failures.front();
+    const TaskResult& result = results[rank];
+    const int signal = result.exit_code > 128 ? result.exit_code - 128 : 0;
+    throw Error(job.name + ": rank " + std::to_string(rank) + " of " + std::to_string(world) +
+                    " failed (" +
+                    (signal > 0 ? "killed by signal " + std::to_string(signal)
+                                : "exit " + std::to_string(result.exit_code)) +
+                    (rank == 0 ? std::string() : "; its output: " + tasks[rank].output.string()) +
+                    "); the other ranks were stopped",
+                "its output names the cause; run the same command to resume from the latest "
+                "checkpoint");
+  }
+  const bool interrupted = std::any_of(results.begin(), results.end(), [](const TaskResult& r) {
+    return r.status == TaskStatus::kInterrupted;
+  });
+  if (interrupted) throw Interrupted();
+}
+
+// One job in this process, or as its ranks.
+void run_one_job(const RunArguments& arguments, const ExperimentJobs& experiment,
+                 std::size_t index) {
+  const auto& job = experiment.jobs[index];
+  if (starts_own_ranks(experiment.configs[index].config)) {
+    run_ranks(arguments, experiment, index);
+    return;
+  }
+  if (run_job(experiment.configs[index], job, experiment.output / config::job_directory_name(job),
+              false) == JobOutcome::kInterrupted) {
+    throw Interrupted();
+  }
+}
+
 void run(const RunArguments& arguments) {
   tune_process_for_compute();  // may re-exec this process: before any work
   const ExperimentJobs experiment = load_experiment(arguments.config, arguments.out);
@@ -241,26 +339,40 @@ void run(const RunArguments& arguments) {
       throw Error("--job " + std::to_string(index) + ": the experiment has " +
                   std::to_string(experiment.jobs.size()) + " jobs");
     }
-    const auto& job = experiment.jobs[index];
-    if (run_job(experiment.configs[index], job, experiment.output / config::job_directory_name(job),
-                false) == JobOutcome::kInterrupted) {
-      throw Interrupted();
-    }
+    run_one_job(arguments, experiment, index);
     return;
+  }
+  if (const auto rendezvous = dist::rendezvous_from(dist::environment_variables());
+      rendezvous && rendezvous->world_size > 1 && experiment.jobs.size() > 1) {
+    throw Error("this process was started as rank " + std::to_string(rendezvous->rank) + " of " +
+                    std::to_string(rendezvous->world_size) + " (" + rendezvous->source +
+                    " environment), but " + arguments.config.file.string() + " has " +
+                    std::to_string(experiment.jobs.size()) + " jobs",
+                "under torchrun or srun, run an experiment of one job; or let `sslx run` start "
+                "the ranks of every job (--nproc N)");
   }
   if (arguments.fresh) {
     for (const auto& job : experiment.jobs)
       clear_job_directory(experiment.output / config::job_directory_name(job));
+  }
+  if (uses_slurm(experiment.configs.front().config)) {
+    submit_to_slurm(
+        experiment,
+        [&](std::size_t index) { return child_command(arguments, experiment.output, index); },
+        !arguments.no_report);
+    return;
   }
   if (experiment.jobs.size() == 1) {
     // One job: in this process, with its progress line on the terminal.
     const auto& job = experiment.jobs.front();
     const stdfs::path directory = experiment.output / config::job_directory_name(job);
     console::info(experiment.name + ": 1 job -> " + directory.string());
-    if (run_job(experiment.configs.front(), job, directory, false) == JobOutcome::kInterrupted) {
-      throw Interrupted();
+    run_one_job(arguments, experiment, 0);
+    if (!arguments.no_report &&
+        dist::rendezvous_from(dist::environment_variables()).value_or(dist::Rendezvous{}).rank ==
+            0) {
+      write_report(experiment.output);
     }
-    if (!arguments.no_report) write_report(experiment.output);
     return;
   }
   launch(arguments, experiment);
@@ -284,11 +396,28 @@ void add_run_command(CLI::App& app) {
       ->add_option("-j,--jobs", arguments->parallel,
                    "jobs to run at a time (default: one per core, cores split between them)")
       ->check(CLI::PositiveNumber);
+  run_command
+      ->add_option("--nproc", arguments->nproc,
+                   "data-parallel ranks per job on this machine (sets trainer.world_size)")
+      ->check(CLI::PositiveNumber);
+  run_command
+      ->add_option("--launcher", arguments->launcher,
+                   "how jobs start: local (child processes) or slurm (sbatch; sets launcher.name)")
+      ->check(CLI::IsMember({"local", "slurm"}));
   run_command->add_flag("--no-report", arguments->no_report,
                         "do not write the experiment's report at the end");
   // The launcher's child processes run one job each; not for people.
   run_command->add_option("--job", arguments->job, "run only job I of the experiment")->group("");
   run_command->callback([arguments] {
+    if (arguments->nproc > 0) {
+      arguments->config.overrides.push_back("trainer.world_size=" +
+                                            std::to_string(arguments->nproc));
+      arguments->nproc = 0;  // once: the callback's arguments outlive it
+    }
+    if (!arguments->launcher.empty()) {
+      arguments->config.overrides.push_back("launcher.name=" + arguments->launcher);
+      arguments->launcher.clear();
+    }
     if (arguments->dry_run) {
       dry_run(*arguments);
     } else {

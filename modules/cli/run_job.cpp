@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "config/flatten.h"
 #include "config/toml_io.h"
 #include "data/data_registry.h"
+#include "dist/process_group.h"
 #include "eval/evaluator.h"
 #include "log/run_log.h"
 #include "objectives/objective_registry.h"
@@ -30,7 +32,10 @@ std::vector<std::string> config_differences(const config::Node& before, const co
   const std::map<std::string, std::string> a = config::flatten_leaves(before);
   const std::map<std::string, std::string> b = config::flatten_leaves(after);
   std::vector<std::string> differences;
+  // [launcher] says how a job is started, not what it computes.
+  const auto how_started = [](const std::string& key) { return starts_with(key, "launcher."); };
   for (const auto& [key, value] : a) {
+    if (how_started(key)) continue;
     const auto it = b.find(key);
     if (it == b.end()) {
       differences.push_back(key + ": " + value + " -> (absent)");
@@ -39,6 +44,7 @@ std::vector<std::string> config_differences(const config::Node& before, const co
     }
   }
   for (const auto& [key, value] : b) {
+    if (how_started(key)) continue;
     if (a.count(key) == 0) differences.push_back(key + ": (absent) -> " + value);
   }
   return differences;
@@ -143,6 +149,9 @@ JobOutcome train_job(const config::Node& config, const std::string& config_text,
                                              .trainer = trainer_options,
                                              .seed = seed};
   auto objective = objectives::objective_registry().create(config.at_path("objective"), context);
+  // Every rank built the same model from the seed; dropout then draws its own masks per rank.
+  if (const int rank = dist::world().rank; rank > 0)
+    torch::manual_seed(seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rank));
   train::Trainer trainer(
       *objective, trainer_options, train::optimizer_options_from(config.at_path("optimizer")),
       train::schedule_registry().create(config.at_path("schedule")),
@@ -205,38 +214,99 @@ void clear_job_directory(const stdfs::path& directory) {
   stdfs::remove_all(directory);
 }
 
+namespace {
+
+// Joins the job's data-parallel group when trainer.world_size > 1; leaves it on return.
+class WorldMembership {
+ public:
+  explicit WorldMembership(const config::Node& config) {
+    const std::int64_t world_size = config.get_int("trainer.world_size");
+    const auto rendezvous = dist::rendezvous_from(dist::environment_variables());
+    const int started_as = rendezvous ? rendezvous->world_size : 1;
+    if (started_as != world_size) {
+      throw Error("trainer.world_size = " + std::to_string(world_size) +
+                      ", but this process was started as " +
+                      (rendezvous ? "rank " + std::to_string(rendezvous->rank) + " of " +
+                                        std::to_string(started_as) + " (" + rendezvous->source +
+                                        " environment)"
+                                  : std::string("a single process")),
+                  "let `sslx run` start the ranks (--nproc N), or start as many ranks as "
+                  "trainer.world_size says");
+    }
+    if (world_size == 1) return;
+    dist::init_world(std::chrono::milliseconds(
+        static_cast<std::int64_t>(config.get_float("trainer.collective_timeout") * 1000)));
+    joined_ = true;
+  }
+  ~WorldMembership() {
+    if (joined_) dist::shutdown_world();
+  }
+  WorldMembership(const WorldMembership&) = delete;
+  WorldMembership& operator=(const WorldMembership&) = delete;
+
+ private:
+  bool joined_ = false;
+};
+
+constexpr const char* kTrainDecision = "job/train";
+
+}  // namespace
+
 JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& job,
                    const stdfs::path& directory, bool fresh) {
-  const std::string config_text = config::to_toml(resolved.config);
-  stdfs::create_directories(directory);
-  const JobLock lock(directory / "running.pid");
-  if (fresh) remove_all_but_lock(directory);
-  if (job_is_complete(resolved.config, directory)) {
-    console::info(directory.string() + ": completed, skipped");
-    return JobOutcome::kSkipped;
-  }
-  fs::write_text_atomic(directory / "config.toml", config_text);
-  fs::write_text_atomic(directory / "job.toml", job_toml(job));
-  fs::write_text_atomic(directory / "overrides.txt", join(resolved.overrides, "\n") + "\n");
-  fs::write_text_atomic(directory / "defaults_tree.txt",
-                        config::render_defaults_tree(resolved.defaults_tree));
-
+  const WorldMembership membership(resolved.config);
   const config::Node& config = resolved.config;
-  const stdfs::path log_path = directory / "log.h5";
-  bool trained = false;
-  try {
-    trained = stdfs::is_regular_file(log_path) &&
-              log::RunLogReader(log_path).status() == log::RunStatus::kCompleted;
-  } catch (const Error&) {
-    // Unreadable: training restores the log from its latest checkpoint.
+  const std::string config_text = config::to_toml(config);
+  dist::ProcessGroup* group = dist::world_group();
+  if (group != nullptr && group->rank() > 0) {
+    // Rank 0 owns the job directory (lock, files, log, checkpoints, evaluation); the others
+    // train beside it when it says the job needs training.
+    if (group->store_get(kTrainDecision) != "yes") return JobOutcome::kSkipped;
+    return train_job(config, config_text, directory);
   }
-  if (!trained) {
-    if (train_job(config, config_text, directory) == JobOutcome::kInterrupted) {
+  // The other ranks wait for this answer: they get one even when rank 0 fails before training.
+  bool told = false;
+  const auto tell_ranks = [&](bool train) {
+    if (group != nullptr && !told) group->store_set(kTrainDecision, train ? "yes" : "no");
+    told = true;
+  };
+  try {
+    stdfs::create_directories(directory);
+    const JobLock lock(directory / "running.pid");
+    if (fresh) remove_all_but_lock(directory);
+    if (job_is_complete(config, directory)) {
+      tell_ranks(false);
+      console::info(directory.string() + ": completed, skipped");
+      return JobOutcome::kSkipped;
+    }
+    fs::write_text_atomic(directory / "config.toml", config_text);
+    fs::write_text_atomic(directory / "job.toml", job_toml(job));
+    fs::write_text_atomic(directory / "overrides.txt", join(resolved.overrides, "\n") + "\n");
+    fs::write_text_atomic(directory / "defaults_tree.txt",
+                          config::render_defaults_tree(resolved.defaults_tree));
+
+    const stdfs::path log_path = directory / "log.h5";
+    bool trained = false;
+    try {
+      trained = stdfs::is_regular_file(log_path) &&
+                log::RunLogReader(log_path).status() == log::RunStatus::kCompleted;
+    } catch (const Error&) {
+      // Unreadable: training restores the log from its latest checkpoint.
+    }
+    tell_ranks(!trained);
+    if (!trained && train_job(config, config_text, directory) == JobOutcome::kInterrupted) {
       return JobOutcome::kInterrupted;
     }
+    evaluate_job(config, directory);
+    return JobOutcome::kCompleted;
+  } catch (...) {
+    try {
+      tell_ranks(false);
+    } catch (const std::exception&) {
+      // The error that stopped rank 0 is the one to report.
+    }
+    throw;
   }
-  evaluate_job(config, directory);
-  return JobOutcome::kCompleted;
 }
 
 }  // namespace sslx::cli

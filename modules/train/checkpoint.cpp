@@ -41,7 +41,8 @@ std::string reason(const std::exception& error) {
 
 void write_checkpoint_files(const stdfs::path& folder, const torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer, const TrainerState& state,
-                            const stdfs::path& log_file) {
+                            const stdfs::path& log_file,
+                            const std::map<std::string, std::string>& extra_files) {
   if (!log_file.empty()) {
     stdfs::copy_file(log_file, folder / "log.h5");
     crash_point();
@@ -65,6 +66,10 @@ void write_checkpoint_files(const stdfs::path& folder, const torch::nn::Module& 
     archive.save_to((folder / "objective.pt").string());
     crash_point();
   }
+  for (const auto& [name, bytes] : extra_files) {
+    fs::write_text_atomic(folder / name, bytes);
+    crash_point();
+  }
   fs::write_text_atomic(folder / "trainer_state.toml", state.to_toml());
 }
 
@@ -72,7 +77,8 @@ void write_checkpoint_files(const stdfs::path& folder, const torch::nn::Module& 
 
 stdfs::path save_checkpoint(const stdfs::path& directory, const torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer, const TrainerState& state,
-                            const stdfs::path& log_file) {
+                            const stdfs::path& log_file,
+                            const std::map<std::string, std::string>& extra_files) {
   stdfs::create_directories(directory);
   const stdfs::path final_path = directory / step_name(state.step);
   const stdfs::path temporary =
@@ -81,7 +87,7 @@ stdfs::path save_checkpoint(const stdfs::path& directory, const torch::nn::Modul
   stdfs::create_directories(temporary);
   crash_point();
   try {
-    write_checkpoint_files(temporary, model, optimizer, state, log_file);
+    write_checkpoint_files(temporary, model, optimizer, state, log_file, extra_files);
   } catch (const std::exception& error) {
     // A full disk, say: nothing of this checkpoint stays, `latest` still names the previous one.
     std::error_code ignored;

@@ -10,8 +10,10 @@
 #include <torch/optim/optimizer.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
+#include <string>
 
 #include "train/trainer_state.h"
 
@@ -19,13 +21,15 @@ namespace sslx::train {
 
 // Saves <directory>/step-NNNNNNNN (model.pt, optimizer.pt, torch_rng.pt, objective.pt when the
 // state has tensors, trainer_state.toml and, when `log_file` is given, a copy of the run log as
-// it stands: what restores a log that a crash or a full disk left unreadable) and points
-// <directory>/latest at it. Written into a temporary folder first: no crash leaves `latest`
+// it stands: what restores a log that a crash or a full disk left unreadable), `extra_files`
+// (name -> bytes: the other ranks' parts of a data-parallel job) and points <directory>/latest at
+// it. Written into a temporary folder first: no crash leaves `latest`
 // naming an incomplete checkpoint.
 std::filesystem::path save_checkpoint(const std::filesystem::path& directory,
                                       const torch::nn::Module& model,
                                       torch::optim::Optimizer& optimizer, const TrainerState& state,
-                                      const std::filesystem::path& log_file = {});
+                                      const std::filesystem::path& log_file = {},
+                                      const std::map<std::string, std::string>& extra_files = {});
 
 // The checkpoint named by <dir>/latest, if any.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& directory);

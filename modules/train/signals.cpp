@@ -10,7 +10,7 @@ namespace {
 
 std::atomic<int> g_signals{0};
 struct sigaction g_previous_int {
-}, g_previous_term{};
+}, g_previous_term{}, g_previous_usr1{};
 
 extern "C" void on_signal(int signal) {
   if (g_signals.fetch_add(1) >= 1 && signal == SIGINT) {
@@ -30,11 +30,13 @@ StopRequest::StopRequest() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, &g_previous_int);
   sigaction(SIGTERM, &action, &g_previous_term);
+  sigaction(SIGUSR1, &action, &g_previous_usr1);
 }
 
 StopRequest::~StopRequest() {
   sigaction(SIGINT, &g_previous_int, nullptr);
   sigaction(SIGTERM, &g_previous_term, nullptr);
+  sigaction(SIGUSR1, &g_previous_usr1, nullptr);
 }
 
 bool StopRequest::requested() const {

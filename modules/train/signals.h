@@ -1,5 +1,6 @@
-// SIGINT/SIGTERM during training: the first asks the trainer to checkpoint and stop cleanly at
-// the end of the current step; a second SIGINT exits at once (exit code 130).
+// SIGINT/SIGTERM/SIGUSR1 during training: the first asks the trainer to checkpoint and stop
+// cleanly at the end of the current step; a second SIGINT exits at once (exit code 130). SIGUSR1
+// is what Slurm sends before a job's time limit (sbatch --signal) and `scancel --signal=USR1`.
 #pragma once
 
 namespace sslx::train {

@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "train/checkpoint.h"
+#include "train/data_parallel.h"
 #include "train/signals.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -60,7 +62,14 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
       optimizer_options_(optimizer_options),
       schedule_(std::move(schedule)),
       paths_(std::move(paths)),
-      config_text_(std::move(config_text)) {
+      config_text_(std::move(config_text)),
+      group_(dist::world_group()),
+      parameters_(distinct_parameters(objective.model())) {
+  if (group_ != nullptr && objective.overrides_step()) {
+    throw Error("objective " + objective.name() + " trains with a step of its own, which does " +
+                    "not run data-parallel yet",
+                "run it with trainer.world_size = 1");
+  }
   if (options.max_steps == 0 && options.max_tokens == 0 && options.max_seconds == 0) {
     throw Error("the training budget is unlimited",
                 "set trainer.max_steps, trainer.max_tokens or trainer.max_seconds");
@@ -90,13 +99,24 @@ StepReport Trainer::standard_step() {
     result.n_tokens += batches.back().n_tokens;
   }
   optimizer_->zero_grad();
+  const std::int64_t own_targets = result.n_targets;
+  if (group_ != nullptr) {
+    // Targets and tokens of the step on every rank together.
+    const auto totals = all_reduce_sum(
+        *group_, {static_cast<double>(result.n_targets), static_cast<double>(result.n_tokens)});
+    result.n_targets = static_cast<std::int64_t>(totals[0]);
+    result.n_tokens = static_cast<std::int64_t>(totals[1]);
+  }
   if (result.n_targets == 0) {
     result.skipped = true;  // every label ignored: nothing to learn from
     return result;
   }
   // The loss of the step is the sum over all its targets divided once by their count, so the
-  // update does not depend on how the step is split into micro-batches.
-  const double total = static_cast<double>(result.n_targets);
+  // update does not depend on how the step is split into micro-batches or between ranks
+  // (unless trainer.data_parallel_loss asks for PyTorch DDP's mean of per-rank means).
+  const bool rank_mean = group_ != nullptr && options_.rank_mean_loss;
+  const double total = static_cast<double>(rank_mean ? std::max<std::int64_t>(own_targets, 1)
+                                                     : result.n_targets);
   double loss_sum = 0;
   for (const auto& batch : batches) {
     LossTerms terms = objective_.loss(batch);
@@ -105,7 +125,17 @@ StepReport Trainer::standard_step() {
     for (const auto& [name, metric] : terms.metrics)
       result.metrics[name].add(metric);
   }
-  result.loss = loss_sum / total;
+  if (group_ != nullptr) {
+    all_reduce_gradients(*group_, parameters_);
+    if (rank_mean) {
+      torch::NoGradGuard no_grad;
+      for (auto& parameter : parameters_)
+        parameter.mutable_grad().div_(group_->world_size());
+    }
+    loss_sum = all_reduce_sum(*group_, {loss_sum})[0];
+    result.metrics = all_reduce_metrics(*group_, result.metrics, objective_.metric_names());
+  }
+  result.loss = loss_sum / static_cast<double>(result.n_targets);
   const double max_norm = options_.clip_grad_norm > 0 ? options_.clip_grad_norm
                                                       : std::numeric_limits<double>::infinity();
   result.grad_norm = torch::nn::utils::clip_grad_norm_(objective_.model().parameters(), max_norm);
@@ -123,12 +153,20 @@ Metrics Trainer::evaluate(data::Split split) {
   objective_.model().eval();
   Metrics totals;
   Batch batch;
-  for (std::int64_t index = 0; index < options_.eval_batches; ++index) {
+  // Data-parallel: rank r evaluates batches r, r + W, ...; the sums are then combined.
+  const int rank = group_ != nullptr ? group_->rank() : 0;
+  const int world = group_ != nullptr ? group_->world_size() : 1;
+  for (std::int64_t index = rank; index < options_.eval_batches; index += world) {
     if (!objective_.eval_batch(split, index, batch)) break;
     const LossTerms terms = objective_.loss(batch);
     totals["loss"].add({terms.loss_sum.item<double>(), static_cast<double>(terms.n_targets)});
     for (const auto& [name, metric] : terms.metrics)
       totals[name].add(metric);
+  }
+  if (group_ != nullptr) {
+    std::vector<std::string> names = objective_.metric_names();
+    names.insert(names.begin(), "loss");
+    totals = all_reduce_metrics(*group_, totals, names);
   }
   objective_.model().train();
   if (totals["loss"].count == 0) {
@@ -138,39 +176,60 @@ Metrics Trainer::evaluate(data::Split split) {
   return totals;
 }
 
-void Trainer::checkpoint(log::RunLogWriter& log) {
+std::vector<bool> Trainer::agreed(std::vector<bool> flags) {
+  if (group_ == nullptr) return flags;
+  at::Tensor values = at::zeros({static_cast<std::int64_t>(flags.size())}, at::kFloat);
+  for (std::size_t i = 0; i < flags.size(); ++i)
+    values[static_cast<std::int64_t>(i)] = flags[i] ? 1.0F : 0.0F;
+  group_->all_reduce_max(values);
+  for (std::size_t i = 0; i < flags.size(); ++i)
+    flags[i] = values[static_cast<std::int64_t>(i)].item<float>() > 0;
+  return flags;
+}
+
+void Trainer::checkpoint(log::RunLogWriter* log) {
   if (state_.step == checkpointed_step_) return;
   checkpointed_step_ = state_.step;
   objective_.save_state(state_);
-  log.flush();  // the log always holds every row up to a checkpoint
-  const auto path =
-      save_checkpoint(paths_.checkpoints, objective_.model(), *optimizer_, state_, paths_.log);
+  // Every rank's sampler position and random streams go into rank 0's checkpoint.
+  const auto rank_files = group_ != nullptr ? gather_rank_states(*group_, state_.step, state_)
+                                            : std::map<std::string, std::string>{};
+  if (!is_main()) return;
+  log->flush();  // the log always holds every row up to a checkpoint
+  save_checkpoint(paths_.checkpoints, objective_.model(), *optimizer_, state_, paths_.log,
+                  rank_files);
   std::set<std::filesystem::path> keep;
   if (!best_checkpoint_.empty()) keep.insert(best_checkpoint_);
   prune_checkpoints(paths_.checkpoints, static_cast<std::size_t>(options_.keep_last), keep);
-  (void)path;
 }
 
-void Trainer::resume(log::RunLogWriter& log) {
+void Trainer::mark_best() {
+  if (!is_main()) return;
+  best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
+  mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
+}
+
+void Trainer::resume(log::RunLogWriter* log) {
   std::int64_t keep_rows_up_to = -1;
-  remove_unfinished_checkpoints(paths_.checkpoints);
+  if (is_main()) remove_unfinished_checkpoints(paths_.checkpoints);
   // The best checkpoint stays protected from pruning across restarts.
   if (const auto best = best_checkpoint(paths_.checkpoints)) best_checkpoint_ = *best;
   if (const auto latest = latest_checkpoint(paths_.checkpoints)) {
     state_ = load_checkpoint(*latest, objective_.model(), *optimizer_);
+    if (!is_main()) load_rank_state(*latest, group_->rank(), state_);
     objective_.load_state(state_);
     keep_rows_up_to = state_.step;
     console::info("resuming from " + latest->string() + " (step " + std::to_string(state_.step) +
                   ")");
     // A crash between saving an improving step and pointing `best` at it: point it now.
-    if (options_.keep_best && state_.has_best && state_.best_step == state_.step &&
+    if (is_main() && options_.keep_best && state_.has_best && state_.best_step == state_.step &&
         best_checkpoint_ != *latest) {
       best_checkpoint_ = *latest;
       mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
     }
   }
   // Rows logged after the checkpoint belong to steps that will be taken again.
-  log.truncate_after(keep_rows_up_to);
+  if (log != nullptr) log->truncate_after(keep_rows_up_to);
 }
 
 log::RunLogWriter Trainer::open_log() {
@@ -197,11 +256,16 @@ log::RunLogWriter Trainer::open_log() {
 
 RunOutcome Trainer::run() {
   StopRequest stop;
-  auto log = open_log();
+  std::optional<log::RunLogWriter> log_file;
+  if (is_main()) log_file.emplace(open_log());
+  log::RunLogWriter* log = log_file ? &*log_file : nullptr;
   try {
     resume(log);
+    // Every rank starts from rank 0's parameters (the same seed gives the same ones: a guard).
+    if (group_ != nullptr) broadcast_model(*group_, objective_.model());
     // Reports state each model's size (experiments match variants on it).
-    log.set_eval("model/parameters", static_cast<double>(parameter_count(objective_.model())));
+    if (log != nullptr)
+      log->set_eval("model/parameters", static_cast<double>(parameter_count(objective_.model())));
     objective_.model().train();
     const auto start = Clock::now();
     const double elapsed_before = state_.elapsed_seconds;
@@ -210,12 +274,15 @@ RunOutcome Trainer::run() {
 
     const auto log_evaluation = [&](std::int64_t step) {
       const Metrics metrics = evaluate(data::Split::kValidation);
-      for (const auto& [name, metric] : metrics)
-        log.log("val", name, step, metric.sum / metric.count);
       state_.evaluated_step = step;
-      log.log_texts(step, objective_.take_evaluation_texts());
+      const auto texts = objective_.take_evaluation_texts();
       const double loss = metrics.at("loss").sum / metrics.at("loss").count;
-      log.log("val", "perplexity", step, std::exp(loss));
+      if (log != nullptr) {
+        for (const auto& [name, metric] : metrics)
+          log->log("val", name, step, metric.sum / metric.count);
+        log->log_texts(step, texts);
+        log->log("val", "perplexity", step, std::exp(loss));
+      }
       return loss;
     };
     if (options_.eval_at_start && state_.step == 0) log_evaluation(0);
@@ -223,8 +290,10 @@ RunOutcome Trainer::run() {
     Window window;
     RunOutcome outcome = RunOutcome::kCompleted;
     bool evaluated_last_step = false;
-    while (!budget_spent(elapsed())) {
-      if (stop.requested()) {
+    for (;;) {
+      const auto flags = agreed({budget_spent(elapsed()), stop.requested()});
+      if (flags[0]) break;
+      if (flags[1]) {
         outcome = RunOutcome::kInterrupted;
         break;
       }
@@ -255,28 +324,29 @@ RunOutcome Trainer::run() {
           window.metrics[name].add(metric);
       }
 
-      const bool last = budget_spent(elapsed());
+      const bool last = agreed({budget_spent(elapsed())})[0];
       // Rows also at every step that may checkpoint, so that a resumed run logs the same rows
       // (averaged over the same steps) as an uninterrupted one.
       const bool may_checkpoint =
           state_.step % options_.checkpoint_every == 0 ||
           (options_.eval_every > 0 && state_.step % options_.eval_every == 0);
       // And when stopping on a signal: the log then ends at the step of the final checkpoint.
-      if (state_.step % options_.log_every == 0 || last || may_checkpoint || stop.requested()) {
+      if (log != nullptr &&
+          (state_.step % options_.log_every == 0 || last || may_checkpoint || stop.requested())) {
         const double tokens_per_second = window.tokens / std::max(window.seconds, 1e-9);
         if (window.targets > 0) {
-          log.log("train", "loss", state_.step, window.loss_sum / window.targets);
+          log->log("train", "loss", state_.step, window.loss_sum / window.targets);
           for (const auto& [name, metric] : window.metrics) {
-            log.log("train", name, state_.step, metric.sum / metric.count);
+            log->log("train", name, state_.step, metric.sum / metric.count);
           }
         }
-        log.log("train", "lr", state_.step, lr);
-        log.log("train", "grad_norm", state_.step, window.grad_norm_sum / window.steps);
-        log.log("train", "skipped_steps", state_.step, static_cast<double>(state_.skipped_steps));
-        log.log("train", "tokens", state_.step, static_cast<double>(state_.tokens_seen));
-        log.log("train", "tokens_per_second", state_.step, tokens_per_second);
-        log.log("train", "model_flops_per_second", state_.step,
-                tokens_per_second * objective_.training_flops_per_token());
+        log->log("train", "lr", state_.step, lr);
+        log->log("train", "grad_norm", state_.step, window.grad_norm_sum / window.steps);
+        log->log("train", "skipped_steps", state_.step, static_cast<double>(state_.skipped_steps));
+        log->log("train", "tokens", state_.step, static_cast<double>(state_.tokens_seen));
+        log->log("train", "tokens_per_second", state_.step, tokens_per_second);
+        log->log("train", "model_flops_per_second", state_.step,
+                 tokens_per_second * objective_.training_flops_per_token());
         char line[256];
         const double remaining = options_.max_steps > 0 ? (options_.max_steps - state_.step) *
                                                               (window.seconds / window.steps)
@@ -308,8 +378,7 @@ RunOutcome Trainer::run() {
           if (options_.keep_best) {
             state_.elapsed_seconds = elapsed();
             checkpoint(log);
-            best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
-            mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
+            mark_best();
           }
         } else if (options_.early_stopping_patience > 0 &&
                    ++state_.evaluations_without_improvement >= options_.early_stopping_patience) {
@@ -339,20 +408,19 @@ RunOutcome Trainer::run() {
     }
     state_.elapsed_seconds = elapsed();
     checkpoint(log);
-    if (options_.keep_best && state_.has_best && state_.best_step == state_.step) {
-      best_checkpoint_ = *latest_checkpoint(paths_.checkpoints);
-      mark_best_checkpoint(paths_.checkpoints, best_checkpoint_);
+    if (options_.keep_best && state_.has_best && state_.best_step == state_.step) mark_best();
+    if (log != nullptr) {
+      // Training time of the whole run across resumes (reports compare cost with it).
+      log->set_eval("train/seconds", state_.elapsed_seconds);
+      log->close(outcome == RunOutcome::kInterrupted ? log::RunStatus::kInterrupted
+                                                     : log::RunStatus::kCompleted);
     }
-    // Training time of the whole run across resumes (reports compare cost with it).
-    log.set_eval("train/seconds", state_.elapsed_seconds);
-    log.close(outcome == RunOutcome::kInterrupted ? log::RunStatus::kInterrupted
-                                                  : log::RunStatus::kCompleted);
     return outcome;
   } catch (...) {
     // The error that stopped the run is the one to report; a log that cannot be written any
     // more (a full disk) keeps its rows up to the last flush.
     try {
-      log.close(log::RunStatus::kFailed);
+      if (log != nullptr) log->close(log::RunStatus::kFailed);
     } catch (const std::exception& error) {
       console::warning("the run log could not be closed: " + std::string(error.what()));
     }

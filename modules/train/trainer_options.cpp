@@ -97,6 +97,24 @@ config::Schema trainer_schema() {
          .default_value = 10,
          .doc = "steps between training log rows and progress lines",
          .min = 1});
+  s.add({.key = "world_size",
+         .type = Type::kInt,
+         .default_value = 1,
+         .doc = "data-parallel ranks, each with its own batch_size (`sslx run --nproc N` sets it)",
+         .min = 1,
+         .max = 4096});
+  s.add({.key = "collective_timeout",
+         .type = Type::kFloat,
+         .default_value = 600.0,
+         .doc = "seconds a rank waits for the others (joining, all-reduce) before the job fails",
+         .min = 1.0});
+  s.add({.key = "data_parallel_loss",
+         .type = Type::kString,
+         .default_value = "all_targets",
+         .doc = "all_targets: the step's loss summed over every rank's targets / their total (as "
+                "one process with the whole batch); rank_mean: each rank's mean, averaged over "
+                "ranks (PyTorch DDP)",
+         .choices = {"all_targets", "rank_mean"}});
   return s;
 }
 
@@ -152,7 +170,10 @@ TrainerOptions trainer_options_from(const Node& t) {
                         .early_stopping_patience = t.get_int("early_stopping_patience"),
                         .max_skipped_steps = t.get_int("max_skipped_steps"),
                         .threads = t.get_int("threads"),
-                        .log_every = t.get_int("log_every")};
+                        .log_every = t.get_int("log_every"),
+                        .world_size = t.get_int("world_size"),
+                        .collective_timeout = t.get_float("collective_timeout"),
+                        .rank_mean_loss = t.get_string("data_parallel_loss") == "rank_mean"};
 }
 
 OptimizerOptions optimizer_options_from(const Node& o) {

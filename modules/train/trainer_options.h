@@ -29,6 +29,15 @@ struct TrainerOptions {
   std::int64_t max_skipped_steps = 10;       // non-finite steps tolerated before stopping
   std::int64_t threads = 0;                  // intra-op threads; 0 = resolve_threads(0)
   std::int64_t log_every = 10;               // steps between progress lines and train log rows
+  // Data parallelism: ranks of the job (each trains batch_size sequences per micro-batch) and
+  // how long a rank waits for the others in a collective before the job fails.
+  std::int64_t world_size = 1;
+  double collective_timeout = 600;  // seconds
+  // How a step's loss is normalised across ranks: false (data_parallel_loss = "all_targets"):
+  // summed over every rank's targets and divided once by their total, the update of one process
+  // with the whole batch; true ("rank_mean"): each rank's mean over its own targets, averaged over
+  // the ranks (PyTorch DistributedDataParallel's convention; ranks with fewer targets weigh more).
+  bool rank_mean_loss = false;
 };
 
 config::Schema trainer_schema();

@@ -13,6 +13,7 @@ enum class ExitCode : int {
   kUsage = 2,           // bad command line: unknown subcommand or flag
   kConfig = 3,          // the configuration is invalid (keys, types, composition, sweeps)
   kPlugin = 4,          // a plugin could not be loaded or was built for another sslx
+  kPeerFailed = 5,      // a data-parallel rank stopped because another rank failed or hung
   kInterrupted = 130,   // SIGINT
 };
 
@@ -44,6 +45,14 @@ class PluginError : public Error {
  public:
   using Error::Error;
   ExitCode exit_code() const override { return ExitCode::kPlugin; }
+};
+
+// A collective of a data-parallel job failed: another rank died, hung or left (the cause is in
+// that rank's output; the launcher tells the ranks apart by this error's exit code).
+class PeerError : public Error {
+ public:
+  using Error::Error;
+  ExitCode exit_code() const override { return ExitCode::kPeerFailed; }
 };
 
 }  // namespace sslx

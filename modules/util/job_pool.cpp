@@ -90,12 +90,14 @@ std::vector<std::string> environment_with(const std::map<std::string, std::strin
 
 pid_t spawn(const PoolTask& task) {
   if (task.argv.empty()) throw Error("task " + task.name + " has no command");
-  std::filesystem::create_directories(task.output.parent_path());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, task.output.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  if (!task.output.empty()) {
+    std::filesystem::create_directories(task.output.parent_path());
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, task.output.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
@@ -167,6 +169,7 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
   std::map<std::size_t, Clock::time_point> started;
   const std::size_t limit = std::max<std::size_t>(1, options.max_parallel);
   bool stopping = false;
+  bool aborting = false;  // stop_all_on_failure: a task failed, the others were killed
   const SignalForwarding forwarding;
   const auto notify = [&](std::size_t task, TaskStatus status) {
     if (options.on_event) options.on_event({.task = task, .status = status}, results);
@@ -202,7 +205,8 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
       }
     }
     // Start ready tasks, in order, up to the limit.
-    for (std::size_t i = 0; i < tasks.size() && running.size() < limit && !stopping; ++i) {
+    for (std::size_t i = 0; i < tasks.size() && running.size() < limit && !stopping && !aborting;
+         ++i) {
       if (results[i].status != TaskStatus::kPending) continue;
       bool ready = true;
       for (const std::size_t dependency : tasks[i].after)
@@ -240,6 +244,16 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
       result.status = TaskStatus::kInterrupted;
     } else {
       result.status = TaskStatus::kFailed;
+      if (options.stop_all_on_failure && !aborting) {
+        aborting = true;
+        for (const auto& entry : running)
+          kill(-entry.first, SIGKILL);
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+          if (results[i].status != TaskStatus::kPending) continue;
+          results[i].status = TaskStatus::kBlocked;
+          results[i].blocked_by = tasks[index].name;
+        }
+      }
     }
     notify(index, result.status);
   }

@@ -19,8 +19,8 @@ namespace sslx {
 
 struct PoolTask {
   std::string name;
-  std::vector<std::string> argv;           // argv[0] is the program (a path, not searched)
-  std::filesystem::path output;            // stdout and stderr go here (appended)
+  std::vector<std::string> argv;  // argv[0] is the program (a path, not searched)
+  std::filesystem::path output;   // stdout and stderr go here (appended); empty: the pool's
   std::map<std::string, std::string> env;  // added to the pool's environment
   std::vector<std::size_t> after;          // indices of tasks that must succeed first
 };
@@ -42,6 +42,9 @@ struct PoolEvent {
 
 struct PoolOptions {
   std::size_t max_parallel = 1;
+  // The tasks are parts of one whole (the ranks of a data-parallel job): when one fails, the
+  // others are killed (SIGKILL) rather than left waiting for it, and count as failed.
+  bool stop_all_on_failure = false;
   // Called on every start and end, from the pool's thread.
   std::function<void(const PoolEvent&, const std::vector<TaskResult>&)> on_event;
 };
