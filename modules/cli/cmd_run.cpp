@@ -1,11 +1,12 @@
 // `sslx run FILE [overrides] [--dry-run] [--out DIR] [--fresh] [--jobs N] [--nproc N]
-// [--no-report]`: expands the experiment into jobs (variant x sweep point x seed), checks every
-// job's config, then runs them in runs/<experiment>/<job>/ (or DIR/<job>): one job in this process,
-// several as child processes (`sslx run ... --job I`), at most N at a time with the cores split
-// between them, each stage after the job it starts from. A job with trainer.world_size = N > 1
-// (`--nproc N`) runs as N rank processes on this machine, unless a launcher (torchrun, srun)
-// started this process as one of its ranks. Re-running the same command resumes. At the end the
-// experiment's report is written (docs/experiments.md, docs/scaling.md).
+// [--launcher local|slurm] [--no-report]`: expands the experiment into jobs (variant x sweep point
+// x seed), checks every job's config, then runs them in runs/<experiment>/<job>/ (or DIR/<job>):
+// one job in this process, several as child processes (`sslx run ... --job I`), at most N at a
+// time with the cores split between them, each stage after the job it starts from. A job with
+// trainer.world_size = N > 1 (`--nproc N`) runs as N rank processes on this machine, unless a
+// launcher (torchrun, srun) started this process as one of its ranks; `--launcher slurm` submits
+// the jobs with sbatch instead (cli/slurm_launcher.h). Re-running the same command resumes. At
+// the end the experiment's report is written (docs/experiments.md, docs/scaling.md).
 #include <unistd.h>
 
 #include <algorithm>
@@ -141,9 +142,18 @@ void launch(const RunArguments& arguments, const ExperimentJobs& experiment) {
                   " jobs already completed, skipped");
   }
   // Cores split evenly between the jobs that run at once (SSLX_THREADS, see resolve_threads).
+  // A data-parallel job runs as trainer.world_size processes: by default as many jobs at once as
+  // leave a core per rank; each job's share is split again between its ranks (run_ranks).
   const std::size_t cores = available_cores();
+  std::size_t ranks = 1;
+  for (const std::size_t job : job_of_task) {
+    ranks = std::max<std::size_t>(
+        ranks,
+        static_cast<std::size_t>(experiment.configs[job].config.get_int("trainer.world_size")));
+  }
   const std::size_t parallel = std::max<std::size_t>(
-      1, std::min(tasks.size(), arguments.parallel > 0 ? arguments.parallel : cores));
+      1, std::min(tasks.size(), arguments.parallel > 0 ? arguments.parallel
+                                                       : std::max<std::size_t>(1, cores / ranks)));
   const std::size_t threads = std::max<std::size_t>(1, cores / parallel);
   for (auto& task : tasks)
     task.env["SSLX_THREADS"] = std::to_string(threads);
@@ -393,8 +403,10 @@ void add_run_command(CLI::App& app) {
   run_command->add_flag("--fresh", arguments->fresh,
                         "delete existing job directories and start over instead of resuming");
   run_command
-      ->add_option("-j,--jobs", arguments->parallel,
-                   "jobs to run at a time (default: one per core, cores split between them)")
+      ->add_option(
+          "-j,--jobs", arguments->parallel,
+          "jobs to run at a time (default: one per core, or per world_size cores; cores split "
+          "between them)")
       ->check(CLI::PositiveNumber);
   run_command
       ->add_option("--nproc", arguments->nproc,

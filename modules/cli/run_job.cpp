@@ -293,6 +293,9 @@ JobOutcome run_job(const config::Resolved& resolved, const config::PlannedJob& j
     } catch (const Error&) {
       // Unreadable: training restores the log from its latest checkpoint.
     }
+    // The tokenizer and token shards once, before the other ranks read them (under srun or
+    // torchrun nothing prepared them before the ranks started).
+    if (group != nullptr && !trained) data::prepare_lm_data(config);
     tell_ranks(!trained);
     if (!trained && train_job(config, config_text, directory) == JobOutcome::kInterrupted) {
       return JobOutcome::kInterrupted;

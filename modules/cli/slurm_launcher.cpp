@@ -93,6 +93,9 @@ SlurmResources slurm_resources(const config::Node& config) {
 
 std::string batch_script(const BatchJob& job) {
   const SlurmResources& r = job.resources;
+  // On one node sslx starts the job's ranks itself (as with --nproc), so the signals go to this
+  // shell ("B:"), which passes them on; across nodes srun's tasks are the ranks.
+  const bool one_node = r.nodes == 1;
   std::string s = "#!/bin/bash\n";
   s += "# Written by `sslx run` (launcher = \"slurm\"). Submitted again by the same command when "
        "the job\n# is neither completed nor queued; the job resumes from its latest "
@@ -114,26 +117,40 @@ std::string batch_script(const BatchJob& job) {
   }
   if (job.requeue_on_interrupt) {
     s += "#SBATCH --requeue\n";
-    if (r.signal_seconds > 0)
-      s += "#SBATCH --signal=USR1@" + std::to_string(r.signal_seconds) + "\n";
+    if (r.signal_seconds > 0) {
+      s += "#SBATCH --signal=" + std::string(one_node ? "B:" : "") + "USR1@" +
+           std::to_string(r.signal_seconds) + "\n";
+    }
   }
   for (const auto& option : r.sbatch_options)
     s += "#SBATCH " + sbatch_value("sbatch_options", option) + "\n";
   s += "\n";
-  s += "# The ranks (srun's tasks) meet on the first node, on a port derived from the job id.\n";
-  s += "export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n";
-  s += "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n";
-  s += "export SSLX_THREADS=${SLURM_CPUS_PER_TASK:-1}\n";
   s += "echo \"sslx: slurm job $SLURM_JOB_ID on $SLURM_JOB_NODELIST, start "
        "$((${SLURM_RESTART_COUNT:-0} + 1))\"\n";
-  if (job.requeue_on_interrupt) {
-    s +=
-        "# SIGTERM (preemption, the time limit) also reaches the ranks, which checkpoint and exit\n"
-        "# with 130; this shell waits for them instead of dying first.\n";
-    s += "trap 'true' TERM\n";
+  if (one_node) {
+    // Without SLURM_PROCID sslx does not take itself for one of srun's tasks: it starts
+    // trainer.world_size ranks and splits the job's cores between them.
+    s += "unset SLURM_PROCID SLURM_LOCALID\n";
+    s += "export SSLX_THREADS=$(( ${SLURM_CPUS_PER_TASK:-1} * " + std::to_string(r.tasks) + " ))\n";
+    s += command_line(job.command) + " &\n";
+    s += "child=$!\n";
+    if (job.requeue_on_interrupt) {
+      s += "# SIGUSR1 (before the time limit) and SIGTERM (preemption): sslx checkpoints and "
+           "exits with 130.\n";
+      s += "trap 'kill -s USR1 \"$child\" 2>/dev/null' USR1\n";
+      s += "trap 'kill -s TERM \"$child\" 2>/dev/null' TERM\n";
+    }
+    // `wait` returns early when a trapped signal arrives: wait again until sslx has exited.
+    s += "wait \"$child\"\nstatus=$?\n";
+    s += "while kill -0 \"$child\" 2>/dev/null; do\n  wait \"$child\"\n  status=$?\ndone\n";
+  } else {
+    s += "# The ranks (srun's tasks) meet on the first node, on a port derived from the job id.\n";
+    s += "export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n";
+    s += "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n";
+    s += "export SSLX_THREADS=${SLURM_CPUS_PER_TASK:-1}\n";
+    s += "srun --kill-on-bad-exit=1 " + command_line(job.command) + "\n";
+    s += "status=$?\n";
   }
-  s += "srun --kill-on-bad-exit=1 " + command_line(job.command) + "\n";
-  s += "status=$?\n";
   if (job.requeue_on_interrupt) {
     s += "if [ \"$status\" -eq 130 ]; then\n";
     s += "  echo \"sslx: stopped by a signal after its checkpoint; requeueing slurm job "

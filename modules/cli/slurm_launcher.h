@@ -3,8 +3,9 @@
 // jobs as local processes, `sslx run` writes one batch script per job into its directory
 // (slurm.sbatch), submits it with sbatch (stages with --dependency=afterok on the jobs they start
 // from), records the Slurm job id (slurm_job_id) and returns; a last batch job writes the report
-// once every job has ended. Each job runs `sslx run FILE --job I` under srun, with
-// trainer.world_size tasks as its data-parallel ranks. Running the same command again submits
+// once every job has ended. Each job asks for trainer.world_size tasks and runs `sslx run FILE
+// --job I`: on one node directly (sslx starts the ranks, as with --nproc, and the batch shell
+// passes signals on), across nodes under srun (each task one rank). Running the same command again submits
 // only the jobs that are neither completed nor queued or running. On SIGUSR1 (sent
 // `signal_seconds` before the time limit, or by `scancel --signal=USR1`) or SIGTERM (preemption)
 // the job checkpoints, requeues itself with `scontrol requeue`, and resumes when it starts again.

@@ -82,10 +82,17 @@ void all_reduce_gradients(dist::ProcessGroup& group, const std::vector<at::Tenso
 
 void broadcast_model(dist::ProcessGroup& group, torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
-  std::vector<at::Tensor> tensors = distinct_parameters(model);
+  std::vector<at::Tensor> targets = distinct_parameters(model);
   for (const auto& buffer : model.buffers())
-    tensors.push_back(buffer);
-  group.broadcast(tensors, 0);
+    targets.push_back(buffer);
+  // Gloo sends dense memory: a strided buffer goes through a contiguous copy.
+  std::vector<at::Tensor> sent;
+  for (const auto& tensor : targets)
+    sent.push_back(tensor.is_contiguous() ? tensor : tensor.contiguous());
+  group.broadcast(sent, 0);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (!sent[i].is_same(targets[i])) targets[i].copy_(sent[i]);
+  }
 }
 
 std::vector<double> all_reduce_sum(dist::ProcessGroup& group, std::vector<double> values) {

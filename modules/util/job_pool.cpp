@@ -24,9 +24,13 @@ namespace {
 
 std::atomic<int> pending_interrupts{0};
 std::atomic<int> pending_terminates{0};
+std::atomic<int> pending_user1{0};  // SIGUSR1: Slurm's warning before a job's time limit
 
 extern "C" void on_pool_signal(int signal) {
-  (signal == SIGTERM ? pending_terminates : pending_interrupts).fetch_add(1);
+  (signal == SIGTERM   ? pending_terminates
+   : signal == SIGUSR1 ? pending_user1
+                       : pending_interrupts)
+      .fetch_add(1);
 }
 
 // Installs the pool's handlers for its lifetime and restores the previous ones.
@@ -35,15 +39,18 @@ class SignalForwarding {
   SignalForwarding() {
     pending_interrupts = 0;
     pending_terminates = 0;
+    pending_user1 = 0;
     struct sigaction action {};
     action.sa_handler = on_pool_signal;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &previous_int_);
     sigaction(SIGTERM, &action, &previous_term_);
+    sigaction(SIGUSR1, &action, &previous_usr1_);
   }
   ~SignalForwarding() {
     sigaction(SIGINT, &previous_int_, nullptr);
     sigaction(SIGTERM, &previous_term_, nullptr);
+    sigaction(SIGUSR1, &previous_usr1_, nullptr);
   }
   SignalForwarding(const SignalForwarding&) = delete;
   SignalForwarding& operator=(const SignalForwarding&) = delete;
@@ -51,6 +58,7 @@ class SignalForwarding {
  private:
   struct sigaction previous_int_ {};
   struct sigaction previous_term_ {};
+  struct sigaction previous_usr1_ {};
 };
 
 void check_dependencies(const std::vector<PoolTask>& tasks) {
@@ -106,6 +114,7 @@ pid_t spawn(const PoolTask& task) {
   sigemptyset(&defaults);
   sigaddset(&defaults, SIGINT);
   sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGUSR1);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   posix_spawnattr_setpgroup(&attributes, 0);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
@@ -178,7 +187,8 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
   while (true) {
     // Forward every signal received since the last pass, once each.
     for (const auto& [counter, signal] :
-         {std::pair{&pending_interrupts, SIGINT}, std::pair{&pending_terminates, SIGTERM}}) {
+         {std::pair{&pending_interrupts, SIGINT}, std::pair{&pending_terminates, SIGTERM},
+          std::pair{&pending_user1, SIGUSR1}}) {
       for (int n = counter->exchange(0); n > 0; --n) {
         stopping = true;
         for (const auto& [pid, index] : running)

@@ -2,8 +2,8 @@
 // depends on have succeeded; a failing task only takes down the tasks that depend on it.
 //
 // Children run in process groups of their own, so a Ctrl-C at the terminal reaches the pool
-// alone; the pool forwards each SIGINT/SIGTERM it receives to the running children (once per
-// signal: the first asks them to checkpoint and stop, a second makes them exit at once), starts
+// alone; the pool forwards each SIGINT/SIGTERM/SIGUSR1 it receives to the running children (once
+// per signal: the first asks them to checkpoint and stop, a second makes them exit at once), starts
 // nothing new, waits for them and reports the tasks as interrupted.
 #pragma once
 

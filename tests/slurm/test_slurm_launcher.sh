@@ -4,7 +4,8 @@
 # with sbatch, the second stage runs after the first (--dependency=afterok), the report job
 # writes report.md, `sslx status` shows the Slurm states, and a second `sslx run` submits
 # nothing. Then a running job gets SIGUSR1 (`scancel --signal=USR1`, what Slurm sends before the
-# time limit): it checkpoints, requeues itself, starts again, resumes and completes.
+# time limit), and another SIGTERM (what preemption sends): each checkpoints, requeues itself,
+# starts again, resumes and completes.
 #
 # Usage: test_slurm_launcher.sh SSLX_BINARY SOURCE_DIR   (as root: slurmd runs jobs as root)
 set -euo pipefail
@@ -32,10 +33,26 @@ trap cleanup EXIT
 slurm_start "$tmp/slurm"
 cd "$tmp"
 
+# Hang guards (not timing checks): a wait that outlasts this many polls fails with what it
+# waited for, and the EXIT trap still stops the cluster (ctest's timeout would kill the script
+# and leave the daemons running).
+max_polls=3000  # x 0.2-0.3 s
+
+# Runs "$@" (a test) every 0.2 s until it succeeds; fails naming $1 after max_polls tries.
+poll() {
+  local what=$1
+  shift
+  for _ in $(seq 1 "$max_polls"); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  fail "gave up waiting for $what"
+}
+
 # Waits until Slurm says job $1 reached $2 (a JobState), failing on a final state other than it.
 wait_for_state() {
   local id=$1 wanted=$2 state
-  while :; do
+  for _ in $(seq 1 "$max_polls"); do
     state=$(scontrol -o show job "$id" | tr ' ' '\n' | sed -n 's/^JobState=//p')
     [[ $state == "$wanted" ]] && return 0
     case $state in
@@ -44,6 +61,7 @@ wait_for_state() {
     esac
     sleep 0.3
   done
+  fail "slurm job $id never reached $wanted (last state: $state); its log: $(tail -20 "${3:-/dev/null}" 2>/dev/null)"
 }
 
 cat >stages.toml <<'TOML'
@@ -143,13 +161,14 @@ TOML
 "$sslx" run long.toml --config-dir "$source_dir/configs" --launcher slurm --out long --no-report \
   >long_submit.txt 2>&1 || { cat long_submit.txt; fail "submitting long.toml failed"; }
 id=$(cat long/base/slurm_job_id)
-until [[ -f long/base/checkpoints/latest ]]; do sleep 0.2; done
-scancel --signal=USR1 "$id"
-until grep -q "requeueing slurm job $id" long/base/output.log 2>/dev/null; do
-  grep -q "step 600/600" long/base/output.log 2>/dev/null &&
-    fail "the job finished before the signal reached it"
-  sleep 0.2
-done
+poll "long/base/checkpoints/latest" test -f long/base/checkpoints/latest
+# --full: to the batch shell too, which passes it on (sslx runs the ranks of a one-node job).
+scancel --full --signal=USR1 "$id"
+requeued() {  # LOG: the job said it requeues itself (and had not finished before the signal)
+  grep -q "step 600/600" "$1" 2>/dev/null && fail "the job finished before the signal reached it"
+  grep -q "requeueing slurm job $id" "$1" 2>/dev/null
+}
+poll "the requeue of slurm job $id" requeued long/base/output.log
 # Slurm holds a requeued job back for a while (Reason=BeginTime, about two minutes): start it now.
 wait_for_state "$id" PENDING long/base/output.log
 scontrol update JobId="$id" StartTime=now
@@ -171,4 +190,18 @@ print("status", status, "rows", len(steps), "last step", steps[-1])
 assert status == "completed"
 assert steps[-1] == 600 and np.all(np.diff(steps) > 0), "a step logged twice or out of order"
 PY
+
+echo "== SIGTERM (preemption): checkpoint, requeue, resume"
+"$sslx" run long.toml --config-dir "$source_dir/configs" --launcher slurm --out preempted \
+  --no-report >preempt_submit.txt 2>&1 || { cat preempt_submit.txt; fail "submitting failed"; }
+id=$(cat preempted/base/slurm_job_id)
+poll "preempted/base/checkpoints/latest" test -f preempted/base/checkpoints/latest
+# --full: the batch shell gets it too (as on preemption); its trap waits for the ranks.
+scancel --full --signal=TERM "$id"
+poll "the requeue of slurm job $id" requeued preempted/base/output.log
+wait_for_state "$id" PENDING preempted/base/output.log
+scontrol update JobId="$id" StartTime=now
+wait_for_state "$id" COMPLETED preempted/base/output.log
+grep -q "resuming from .*preempted/base/checkpoints/step-" preempted/base/output.log ||
+  fail "the job requeued after SIGTERM did not resume from its checkpoint"
 echo "PASS"

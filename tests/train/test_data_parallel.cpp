@@ -160,14 +160,28 @@ TEST_CASE("data parallel: a crashed 2-rank job resumes to the end of the uninter
   // launcher then stops rank 1. The same command resumes both from that checkpoint.
   const auto out = dir / "run";
   const auto latest = out / "base/checkpoints/latest";
-  for (int point = 1; !stdfs::exists(latest); ++point) {
+  // A crash point after the first checkpoint and before the last: doubling, then bisection
+  // between the last point that crashed before any checkpoint and the first too late.
+  int before_checkpoint = 0, past_the_end = -1;
+  for (int point = 1;;) {
     stdfs::remove_all(out);
     auto crashing = run_line(dir / "exp.toml", out, nproc);
     crashing.insert(crashing.begin(), {"/usr/bin/env", "SSLX_CRASH_AT=" + std::to_string(point)});
     const auto killed = test::run_command(crashing);
-    INFO(killed.err);
-    REQUIRE(killed.exit_code != 0);
-    CHECK_THAT(killed.err, Catch::Contains("rank 0 of 2 failed (killed by signal 9)"));
+    INFO("crash point " << point << "\n" << killed.err);
+    // Crashed after the final checkpoint (the log's flushes follow a clock, so where the crash
+    // points fall varies a little): too late, the resumed job would have nothing to train.
+    const bool final_checkpoint =
+        stdfs::exists(latest) && trim(fs::read_text(latest)) == "step-00000006";
+    if (killed.exit_code == 0 || final_checkpoint) {
+      past_the_end = point;
+    } else {
+      CHECK_THAT(killed.err, Catch::Contains("rank 0 of 2 failed (killed by signal 9)"));
+      if (stdfs::exists(latest)) break;
+      before_checkpoint = point;
+    }
+    point = past_the_end < 0 ? 2 * point : (before_checkpoint + past_the_end) / 2;
+    REQUIRE(point > before_checkpoint);
   }
   // Without rank 1's part a checkpoint cannot resume the job: a clear error, not rank 0's state.
   const auto broken = dir / "broken";
@@ -236,4 +250,63 @@ TEST_CASE("data parallel: a rank that dies stops the whole job with an error nam
   std::smatch match;
   REQUIRE(std::regex_search(err, match, std::regex("rank 0 of 2 \\(pid (\\d+)\\)")));
   CHECK(kill(std::stoi(match[1].str()), 0) != 0);
+}
+
+TEST_CASE("data parallel: a rank that hangs makes the others time out instead of waiting forever") {
+  test::TempDir dir;
+  test::write_file(dir / "exp.toml", kMlmExperiment);
+  const pid_t launcher = fork();
+  if (launcher == 0) {
+    freopen((dir / "err.txt").c_str(), "w", stderr);
+    freopen("/dev/null", "w", stdout);
+    const std::string out = (dir / "run").string(), file = (dir / "exp.toml").string();
+    execl(SSLX_BINARY, SSLX_BINARY, "run", file.c_str(), "--out", out.c_str(), "--config-dir",
+          SSLX_SOURCE_DIR "/configs", "--nproc", "2", "trainer.max_steps=100000000",
+          "trainer.collective_timeout=2", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto rank1_log = dir / "run/base/output.rank1.log";
+  const std::regex joined("rank 1 of 2 \\(pid (\\d+)\\)");
+  pid_t rank1 = 0;
+  int status = 0;
+  while (rank1 == 0 || fs::read_text(dir / "err.txt").find("step 2") == std::string::npos) {
+    REQUIRE(waitpid(launcher, &status, WNOHANG) == 0);
+    std::smatch match;
+    const std::string text = stdfs::exists(rank1_log) ? fs::read_text(rank1_log) : "";
+    if (rank1 == 0 && std::regex_search(text, match, joined)) rank1 = std::stoi(match[1].str());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // Stopped, not dead: its sockets stay open, so only the timeout can tell the others.
+  REQUIRE(kill(rank1, SIGSTOP) == 0);
+  REQUIRE(waitpid(launcher, &status, 0) == launcher);
+  const std::string err = fs::read_text(dir / "err.txt");
+  INFO(err);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  // Rank 0 gave up on its collective (exit 5: another rank failed); the launcher then killed the
+  // stopped rank, the one that did not report a failed collective, and names it.
+  CHECK_THAT(err, Catch::Contains("rank 0: all-reduce"));
+  CHECK_THAT(err, Catch::Contains("rank 1 of 2 failed (killed by signal 9"));
+  CHECK(kill(rank1, 0) != 0);
+}
+
+TEST_CASE("data parallel: every job of a sweep runs on ranks of its own") {
+  test::TempDir dir;
+  test::write_file(dir / "exp.toml", sft_experiment(ragged_sft_file(dir)));
+  const auto run = test::run_command(run_line(
+      dir / "exp.toml", dir / "out", {"--nproc", "2", "trainer.batch_size=2", "seed=1,2"}));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  for (const char* job : {"seed=1", "seed=2"}) {
+    INFO(job);
+    const auto directory = dir / "out" / job;
+    const log::RunLogReader log(directory / "log.h5");
+    CHECK(log.status() == log::RunStatus::kCompleted);
+    CHECK(log.read("train", "loss").steps.back() == 4);
+    CHECK_THAT(fs::read_text(directory / "output.log"), Catch::Contains("2 ranks on this machine"));
+    CHECK_THAT(fs::read_text(directory / "output.rank1.log"), Catch::Contains("rank 1 of 2"));
+  }
+  // Different seeds, different models: each job trained on its own.
+  CHECK(max_difference(final_parameters(dir / "out/seed=1"), final_parameters(dir / "out/seed=2")) >
+        1e-3);
 }
