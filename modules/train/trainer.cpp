@@ -115,8 +115,8 @@ StepReport Trainer::standard_step() {
   // update does not depend on how the step is split into micro-batches or between ranks
   // (unless trainer.data_parallel_loss asks for PyTorch DDP's mean of per-rank means).
   const bool rank_mean = group_ != nullptr && options_.rank_mean_loss;
-  const double total = static_cast<double>(rank_mean ? std::max<std::int64_t>(own_targets, 1)
-                                                     : result.n_targets);
+  const double total =
+      static_cast<double>(rank_mean ? std::max<std::int64_t>(own_targets, 1) : result.n_targets);
   double loss_sum = 0;
   for (const auto& batch : batches) {
     LossTerms terms = objective_.loss(batch);
@@ -324,7 +324,10 @@ RunOutcome Trainer::run() {
           window.metrics[name].add(metric);
       }
 
-      const bool last = agreed({budget_spent(elapsed())})[0];
+      // Agreed between the ranks: a signal that reached only some of them stops all at this step.
+      const auto after_step = agreed({budget_spent(elapsed()), stop.requested()});
+      const bool last = after_step[0];
+      const bool stopping = after_step[1];
       // Rows also at every step that may checkpoint, so that a resumed run logs the same rows
       // (averaged over the same steps) as an uninterrupted one.
       const bool may_checkpoint =
@@ -332,7 +335,7 @@ RunOutcome Trainer::run() {
           (options_.eval_every > 0 && state_.step % options_.eval_every == 0);
       // And when stopping on a signal: the log then ends at the step of the final checkpoint.
       if (log != nullptr &&
-          (state_.step % options_.log_every == 0 || last || may_checkpoint || stop.requested())) {
+          (state_.step % options_.log_every == 0 || last || may_checkpoint || stopping)) {
         const double tokens_per_second = window.tokens / std::max(window.seconds, 1e-9);
         if (window.targets > 0) {
           log->log("train", "loss", state_.step, window.loss_sum / window.targets);
