@@ -3,6 +3,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -23,9 +24,13 @@ GroupPolicyObjective::GroupPolicyObjective(std::string name, GroupBaseline basel
       normalisation_(rl::loss_normalisation_from(options.get_string("loss_normalisation"))) {}
 
 std::vector<std::string> GroupPolicyObjective::metric_names() const {
-  return {"reward",          "reward_std",    "kl_k1",          "kl_k3",          "kl_sequence",
-          "entropy",         "clip_fraction", "approx_kl",      "advantage_mean", "advantage_std",
-          "response_length", "eos_fraction",  "constant_groups"};
+  std::vector<std::string> names{
+      "reward",          "reward_std",    "kl_k1",          "kl_k3",          "kl_sequence",
+      "entropy",         "clip_fraction", "approx_kl",      "advantage_mean", "advantage_std",
+      "response_length", "eos_fraction",  "constant_groups"};
+  for (const auto& name : PhaseClock::metric_names())
+    names.push_back(name);
+  return names;
 }
 
 double GroupPolicyObjective::training_flops_per_token() const {
@@ -38,12 +43,12 @@ double GroupPolicyObjective::training_flops_per_token() const {
 train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& optimizer) {
   policy_->eval();  // no dropout: the rollout's log-probabilities are the old policy's exactly
   PhaseClock clock;
-  const auto indices = next_prompts();
+  const PromptDraw draw = next_prompts();
   std::vector<std::int64_t> rows_to_prompts;
-  for (const std::int64_t index : indices)
+  for (const std::int64_t index : draw.indices)
     for (std::int64_t g = 0; g < group_size_; ++g)
       rows_to_prompts.push_back(index);
-  const rollout::Rollout rollout = sample(train_, indices, group_size_, rollout_rng_.next(), "");
+  const rollout::Rollout rollout = sample(train_, draw, group_size_, rollout_rng_.next());
   clock.lap("generation");
   const at::Tensor& mask = rollout.response_mask;
   const at::Tensor rewards = scores(rollout, train_, rows_to_prompts);
@@ -53,17 +58,25 @@ train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& opti
   // reward with it; GRPO puts beta * k3 into the loss instead.
   const at::Tensor sequence_kl = beta_ > 0 ? (rl::kl_k1(rollout.log_probs, reference) * mask).sum(1)
                                            : torch::zeros({rollout.batch()});
+  // A group's rows are all on one rank: advantages need no other rank's rewards.
   const at::Tensor advantages =
       baseline_ == GroupBaseline::group_mean
           ? rl::group_advantages(rewards, valid, group_size_, scale_by_std_)
           : rl::leave_one_out_advantages(rewards - beta_ * sequence_kl, valid, group_size_);
   const bool kl_in_loss = beta_ > 0 && baseline_ == GroupBaseline::group_mean;
+  const std::int64_t L = rollout_options_.max_new_tokens;
+  // What the loss is divided by: the count of the whole (data-parallel) batch.
+  const double own_count = rl::reduce_tokens_count(mask, normalisation_, L);
+  const double count = parallel_.global_counts({own_count})[0];
   clock.lap("scoring");
 
   train::StepReport report;
   const std::int64_t constant = rl::constant_groups(rewards, valid, group_size_);
   const double max_norm =
       clip_grad_norm_ > 0 ? clip_grad_norm_ : std::numeric_limits<double>::infinity();
+  const std::vector<at::Tensor> parameters = train::distinct_parameters(*policy_);
+  const double tokens = mask.sum().item<double>();
+  const auto rows = static_cast<double>(rollout.batch());
   for (std::int64_t epoch = 0; epoch < epochs_; ++epoch) {
     optimizer.zero_grad();
     const at::Tensor logits = rollout::response_logits(policy_logits(), rollout);
@@ -77,11 +90,11 @@ train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& opti
       k3 = rl::kl_k3(log_p, reference);
       if (kl_in_loss) per_token = per_token + beta_ * k3;
     }
-    const std::int64_t L = rollout_options_.max_new_tokens;
-    const at::Tensor loss = rl::reduce_tokens(per_token, mask, normalisation_, L);
+    const at::Tensor loss = rl::reduce_tokens_numerator(per_token, mask, normalisation_) / count;
     loss.backward();
-    const double grad_norm = torch::nn::utils::clip_grad_norm_(policy_->parameters(), max_norm);
-    const double loss_value = loss.item<double>();
+    parallel_.sum_gradients(parameters);
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(parameters, max_norm);
+    const double loss_value = parallel_.sum({loss.item<double>()})[0];  // the whole batch's
     if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
       optimizer.zero_grad();
       report.skipped = true;
@@ -95,29 +108,33 @@ train::StepReport GroupPolicyObjective::train_step(torch::optim::Optimizer& opti
     report.metrics["clip_fraction"].add(
         {rl::masked_sum(rl::clipped_tokens(log_p.detach(), rollout.log_probs, clip_), mask)
              .item<double>(),
-         mask.sum().item<double>()});
+         tokens});
     report.metrics["approx_kl"].add(
-        {rl::masked_sum(0.5 * log_ratio.pow(2), mask).item<double>(), mask.sum().item<double>()});
+        {rl::masked_sum(0.5 * log_ratio.pow(2), mask).item<double>(), tokens});
     if (epoch == 0) {
-      report.metrics["entropy"] =
-          scalar_metric(rl::masked_mean(rollout::token_entropy(logits.detach(), temperature), mask)
-                            .item<double>());
+      // Sums and counts of the rank's rows: the trainer adds every rank's.
+      report.metrics["entropy"] = {
+          rl::masked_sum(rollout::token_entropy(logits.detach(), temperature), mask).item<double>(),
+          tokens};
       // The KL as the loss sees it (same reduction), and per sequence (the sum over its tokens).
       const at::Tensor kl1 = beta_ > 0 ? k1 : at::zeros_like(log_ratio);
       const at::Tensor kl3 = beta_ > 0 ? k3.detach() : at::zeros_like(log_ratio);
-      report.metrics["kl_k1"] =
-          scalar_metric(rl::reduce_tokens(kl1, mask, normalisation_, L).item<double>());
-      report.metrics["kl_k3"] =
-          scalar_metric(rl::reduce_tokens(kl3, mask, normalisation_, L).item<double>());
-      report.metrics["kl_sequence"] = scalar_metric(mean_of(sequence_kl));
+      const double denominator = std::max(own_count, 1.0);
+      report.metrics["kl_k1"] = {
+          rl::reduce_tokens_numerator(kl1, mask, normalisation_).item<double>(), denominator};
+      report.metrics["kl_k3"] = {
+          rl::reduce_tokens_numerator(kl3, mask, normalisation_).item<double>(), denominator};
+      report.metrics["kl_sequence"] = {sequence_kl.to(at::kDouble).sum().item<double>(), rows};
     }
   }
-  report.metrics["reward"] = scalar_metric(mean_of(rewards));
+  const auto sum_of = [](const at::Tensor& x) { return x.to(at::kDouble).sum().item<double>(); };
+  report.metrics["reward"] = {sum_of(rewards), rows};
+  // Standard deviations: each rank's, averaged over the ranks.
   report.metrics["reward_std"] = scalar_metric(rewards.to(at::kDouble).std().item<double>());
-  report.metrics["advantage_mean"] = scalar_metric(mean_of(advantages));
+  report.metrics["advantage_mean"] = {sum_of(advantages), rows};
   report.metrics["advantage_std"] = scalar_metric(advantages.to(at::kDouble).std().item<double>());
-  report.metrics["response_length"] = scalar_metric(mean_of(rollout.lengths));
-  report.metrics["eos_fraction"] = scalar_metric(mean_of(rollout.ended_with_eos));
+  report.metrics["response_length"] = {sum_of(rollout.lengths), rows};
+  report.metrics["eos_fraction"] = {sum_of(rollout.ended_with_eos), rows};
   report.metrics["constant_groups"] = {static_cast<double>(constant),
                                        static_cast<double>(batch_size_)};
   report.n_targets = mask.sum().item<std::int64_t>();

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -41,6 +42,13 @@ at::Tensor masked_whiten(const at::Tensor& x, const at::Tensor& mask, bool shift
   at::Tensor whitened = (x - mean) * at::rsqrt(variance + 1e-8);
   if (!shift_mean) whitened = whitened + mean;
   return whitened * m;
+}
+
+at::Tensor whiten_with(const at::Tensor& x, const at::Tensor& mask, double mean, double variance,
+                       bool shift_mean) {
+  at::Tensor whitened = (x - mean) / std::sqrt(variance + 1e-8);
+  if (!shift_mean) whitened = whitened + mean;
+  return whitened * as_float(mask, x);
 }
 
 at::Tensor kl_k1(const at::Tensor& log_p, const at::Tensor& ref_log_p) {
@@ -115,23 +123,35 @@ LossNormalisation loss_normalisation_from(const std::string& name) {
               "sequence_mean, token_mean or constant_length");
 }
 
-at::Tensor reduce_tokens(const at::Tensor& per_token, const at::Tensor& mask,
-                         LossNormalisation normalisation, std::int64_t constant_length) {
+at::Tensor reduce_tokens_numerator(const at::Tensor& per_token, const at::Tensor& mask,
+                                   LossNormalisation normalisation) {
   const at::Tensor m = as_float(mask, per_token);
   const at::Tensor masked = per_token * m;
+  if (normalisation == LossNormalisation::sequence_mean) {
+    // Rows without a token count with a zero loss, so a batch's scale does not depend on them.
+    return (masked.sum(1) / m.sum(1).clamp_min(1)).sum();
+  }
+  return masked.sum();
+}
+
+double reduce_tokens_count(const at::Tensor& mask, LossNormalisation normalisation,
+                           std::int64_t constant_length) {
   switch (normalisation) {
-    case LossNormalisation::sequence_mean: {
-      // Rows without a token count with a zero loss, so a batch's scale does not depend on them.
-      const at::Tensor per_sequence = masked.sum(1) / m.sum(1).clamp_min(1);
-      return per_sequence.mean();
-    }
+    case LossNormalisation::sequence_mean:
+      return static_cast<double>(mask.size(0));
     case LossNormalisation::token_mean:
-      return masked.sum() / m.sum().clamp_min(1);
+      return mask.sum().item<double>();
     case LossNormalisation::constant_length:
       TORCH_CHECK(constant_length > 0, "constant_length normalisation needs a length > 0");
-      return masked.sum() / static_cast<double>(per_token.size(0) * constant_length);
+      return static_cast<double>(mask.size(0) * constant_length);
   }
-  return {};
+  return 1;
+}
+
+at::Tensor reduce_tokens(const at::Tensor& per_token, const at::Tensor& mask,
+                         LossNormalisation normalisation, std::int64_t constant_length) {
+  return reduce_tokens_numerator(per_token, mask, normalisation) /
+         std::max(reduce_tokens_count(mask, normalisation, constant_length), 1.0);
 }
 
 at::Tensor group_advantages(const at::Tensor& rewards, const at::Tensor& valid,

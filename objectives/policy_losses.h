@@ -22,6 +22,10 @@ at::Tensor masked_mean(const at::Tensor& x, const at::Tensor& mask);
 // (x - mean) / sqrt(var + 1e-8) over the mask, var with Bessel's correction (as TRL's
 // masked_whiten); with shift_mean false the mean is added back. 0 outside the mask.
 at::Tensor masked_whiten(const at::Tensor& x, const at::Tensor& mask, bool shift_mean = true);
+// (x - mean) / sqrt(variance + 1e-8) on the mask with a given mean and variance (a data-parallel
+// step's, over every rank's tokens); with shift_mean false the mean is added back. 0 elsewhere.
+at::Tensor whiten_with(const at::Tensor& x, const at::Tensor& mask, double mean, double variance,
+                       bool shift_mean = true);
 
 // Per-token estimators of KL(pi || ref) from the log-probabilities of the sampled tokens:
 // k1 = log pi - log ref (unbiased, may be negative), k3 = exp(ref - pi) - (ref - pi) - 1
@@ -63,6 +67,14 @@ LossNormalisation loss_normalisation_from(const std::string& name);
 // constant_length: the N of the normalisation (max_new_tokens), not the batch's widest response.
 at::Tensor reduce_tokens(const at::Tensor& per_token, const at::Tensor& mask,
                          LossNormalisation normalisation, std::int64_t constant_length);
+// reduce_tokens in two halves, numerator / max(count, 1), so that a data-parallel step divides
+// the numerator by the count over every rank's batch: the numerator sums each sequence's token
+// mean (sequence_mean) or every token (the others); the count is the rows (sequence_mean), the
+// tokens (token_mean) or rows * constant_length.
+at::Tensor reduce_tokens_numerator(const at::Tensor& per_token, const at::Tensor& mask,
+                                   LossNormalisation normalisation);
+double reduce_tokens_count(const at::Tensor& mask, LossNormalisation normalisation,
+                           std::int64_t constant_length);
 
 // Group-relative advantages (GRPO): rewards (B) in consecutive groups of `group_size`, each row
 // minus its group's mean, divided by the group's std (Bessel) + eps when scale_by_std. Rows with

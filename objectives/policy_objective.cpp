@@ -80,6 +80,10 @@ void PhaseClock::lap(const std::string& phase) {
   last_ = now;
 }
 
+std::vector<std::string> PhaseClock::metric_names() {
+  return {"time_generation", "time_scoring", "time_update"};
+}
+
 void PhaseClock::report(train::StepReport& report) const {
   for (const auto& [phase, seconds] : seconds_)
     report.metrics["time_" + phase] = scalar_metric(seconds);
@@ -98,6 +102,7 @@ PolicyObjective::PolicyObjective(std::string name, const config::Node& options,
       beta_(beta),
       missing_eos_penalty_(options.get_float("missing_eos_penalty")),
       clip_grad_norm_(context.trainer.clip_grad_norm),
+      parallel_(context.trainer.rank_mean_loss),
       train_(read_prompts(options, "train_files", context.tokenizer,
                           sequence_length_ - options.get_int("max_new_tokens"))),
       validation_(read_prompts(options, "validation_files", context.tokenizer,
@@ -142,26 +147,31 @@ train::Batch PolicyObjective::train_batch() {
   throw Error(name_ + " samples its own batches in train_step()");
 }
 
-std::vector<std::int64_t> PolicyObjective::next_prompts() {
-  return sampled_indices(sampler_, batch_size_);
+PolicyObjective::PromptDraw PolicyObjective::next_prompts() {
+  PromptDraw draw;
+  for (std::int64_t b = 0; b < batch_size_; ++b) {
+    const std::int64_t index = sampler_.next();
+    draw.indices.push_back(index);
+    draw.streams.push_back("draw" + std::to_string(sampler_.state().epoch) + "." +
+                           std::to_string(sampler_.last_position()) + "/prompt" +
+                           std::to_string(index));
+  }
+  return draw;
 }
 
 rollout::LogitsFunction PolicyObjective::policy_logits() {
   return logits_of(*policy_);
 }
 
-rollout::Rollout PolicyObjective::sample(const PromptSet& prompts,
-                                         const std::vector<std::int64_t>& indices,
-                                         std::int64_t samples_per_prompt, std::uint64_t seed,
-                                         const std::string& stream_prefix) {
+rollout::Rollout PolicyObjective::sample(const PromptSet& prompts, const PromptDraw& draw,
+                                         std::int64_t samples_per_prompt, std::uint64_t seed) {
   std::vector<std::vector<data::TokenId>> rows;
   std::vector<std::string> streams;
-  for (const std::int64_t index : indices) {
+  for (std::size_t i = 0; i < draw.indices.size(); ++i) {
+    // Unique per row: a prompt drawn twice in one batch still gets independent samples.
     for (std::int64_t g = 0; g < samples_per_prompt; ++g) {
-      // Unique per row: a prompt drawn twice in one batch still gets independent samples.
-      streams.push_back(stream_prefix + "row" + std::to_string(rows.size()) + "/prompt" +
-                        std::to_string(index) + "/" + std::to_string(g));
-      rows.push_back(prompts.ids[static_cast<std::size_t>(index)]);
+      streams.push_back(draw.streams[i] + "/" + std::to_string(g));
+      rows.push_back(prompts.ids[static_cast<std::size_t>(draw.indices[i])]);
     }
   }
   return rollout::generate(logits_of(*policy_), rows, rollout_options_, seed, streams);
@@ -242,8 +252,12 @@ train::LossTerms PolicyObjective::loss(const train::Batch& batch) {
       index_tensor.data_ptr<std::int64_t>(),
       index_tensor.data_ptr<std::int64_t>() + index_tensor.numel());
   const PromptSet& prompts = batch.at("validation").item<bool>() ? validation_ : train_;
-  // Streams named by the prompt's index under a fixed seed: every evaluation samples the same way.
-  const rollout::Rollout rollout = sample(prompts, indices, 1, eval_seed_, "eval/");
+  // Streams named by the prompt's index under a fixed seed: every evaluation samples the same
+  // way, whatever the batch size and the number of ranks.
+  PromptDraw draw{.indices = indices};
+  for (const std::int64_t index : indices)
+    draw.streams.push_back("eval/prompt" + std::to_string(index));
+  const rollout::Rollout rollout = sample(prompts, draw, 1, eval_seed_);
   const at::Tensor rewards = scores(rollout, prompts, indices).to(at::kDouble);
   const torch::NoGradGuard no_grad;
   const at::Tensor kl =
@@ -293,12 +307,6 @@ config::Check policy_objective_check(const std::string& name) {
                      context.error_at("trainer.grad_accumulation",
                                       "a policy step is one rollout batch; set 1 and size the "
                                       "step with trainer.batch_size (prompts)");
-                   }
-                   // Its own step (generation, scoring, several passes) is not data-parallel.
-                   if (context.root().get_int("trainer.world_size") != 1) {
-                     context.error_at("trainer.world_size",
-                                      "policy optimisation runs on one rank; set 1 (or drop "
-                                      "--nproc)");
                    }
                  }});
 }

@@ -8,6 +8,12 @@
 // response) as metrics, and the gold reward when [objective.gold_reward] names one. Subclasses
 // implement train_step(); the policy runs without dropout there, so the rollout's log-probabilities
 // are the old policy's exactly.
+//
+// Data-parallel, each rank samples its own share of the prompts (the sampler's shard) and the
+// step follows train::DataParallelStep: losses normalised over every rank's rows and tokens,
+// gradients summed. A response's random stream is named by its prompt's position in the epoch's
+// permutation, so N ranks x trainer.batch_size b sample exactly the responses that one process
+// with batch N * b samples.
 #pragma once
 
 #include <map>
@@ -21,6 +27,7 @@
 #include "objectives/objective_registry.h"
 #include "objectives/reward.h"
 #include "rollout/rollout.h"
+#include "train/data_parallel.h"
 #include "util/rng.h"
 
 namespace sslx::objectives {
@@ -47,6 +54,8 @@ class PhaseClock {
   void lap(const std::string& phase);
   // Adds time_<phase> for every phase to `report`.
   void report(train::StepReport& report) const;
+  // The metric names of the phases: time_generation, time_scoring, time_update.
+  static std::vector<std::string> metric_names();
 
  private:
   double last_;
@@ -75,13 +84,18 @@ class PolicyObjective : public train::Objective {
   std::map<std::string, std::string> take_evaluation_texts() override;
 
  protected:
-  // The rollout of `samples_per_prompt` responses to each of `prompts`[indices]; row r's stream
-  // is named stream_prefix + "row<r>/prompt<index>/<sample>" under `seed`.
-  rollout::Rollout sample(const PromptSet& prompts, const std::vector<std::int64_t>& indices,
-                          std::int64_t samples_per_prompt, std::uint64_t seed,
-                          const std::string& stream_prefix);
-  // The next training batch's prompt indices (the sampler) and its rollout seed.
-  std::vector<std::int64_t> next_prompts();
+  // Prompts to sample from: their indices and, for each, the name of its random streams.
+  struct PromptDraw {
+    std::vector<std::int64_t> indices;
+    std::vector<std::string> streams;
+  };
+  // The rollout of `samples_per_prompt` responses to each prompt of `draw` (of `prompts`); the
+  // response g to prompt i draws from stream draw.streams[i] + "/<g>" under `seed`.
+  rollout::Rollout sample(const PromptSet& prompts, const PromptDraw& draw,
+                          std::int64_t samples_per_prompt, std::uint64_t seed);
+  // The next training batch's prompts (the sampler), streams named by the sampler's position
+  // ("draw<epoch>.<position>/prompt<index>": the same for any number of ranks).
+  PromptDraw next_prompts();
   // (B) rewards of a rollout whose row b answers prompts[rows_to_prompts[b]], after the
   // missing-EOS penalty.
   at::Tensor scores(const rollout::Rollout& rollout, const PromptSet& prompts,
@@ -106,6 +120,7 @@ class PolicyObjective : public train::Objective {
   double missing_eos_penalty_;
   double clip_grad_norm_;
   rollout::RolloutOptions rollout_options_;
+  train::DataParallelStep parallel_;
   LanguageModel policy_{nullptr};
   LanguageModel reference_{nullptr};
   std::unique_ptr<Reward> reward_;

@@ -90,9 +90,13 @@ PpoObjective::PpoObjective(const config::Node& options, const ObjectiveContext& 
 }
 
 std::vector<std::string> PpoObjective::metric_names() const {
-  return {"reward",         "kl_sequence",   "kl_k1",       "kl_k3",           "kl_coef",
-          "entropy",        "clip_fraction", "approx_kl",   "policy_loss",     "value_loss",
-          "advantage_mean", "advantage_std", "return_mean", "response_length", "eos_fraction"};
+  std::vector<std::string> names{
+      "reward",         "kl_sequence",   "kl_k1",       "kl_k3",           "kl_coef",
+      "entropy",        "clip_fraction", "approx_kl",   "policy_loss",     "value_loss",
+      "advantage_mean", "advantage_std", "return_mean", "response_length", "eos_fraction"};
+  for (const auto& name : PhaseClock::metric_names())
+    names.push_back(name);
+  return names;
 }
 
 double PpoObjective::training_flops_per_token() const {
@@ -120,13 +124,19 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
   value_->eval();
   for (auto& group : value_optimizer_->param_groups())
     group.options().set_lr(optimizer.param_groups().front().options().get_lr());
+  // Data-parallel: every rank's critic starts from rank 0's (its head is initialised at random;
+  // a resumed run's comes from the checkpoint, the same on every rank).
+  if (!value_synchronised_) {
+    parallel_.broadcast(*value_);
+    value_synchronised_ = true;
+  }
 
   PhaseClock clock;
-  const auto indices = next_prompts();
-  const rollout::Rollout rollout = sample(train_, indices, 1, rollout_rng_.next(), "");
+  const PromptDraw draw = next_prompts();
+  const rollout::Rollout rollout = sample(train_, draw, 1, rollout_rng_.next());
   clock.lap("generation");
   const at::Tensor& mask = rollout.response_mask;
-  const at::Tensor scores_ = scores(rollout, train_, indices);
+  const at::Tensor scores_ = scores(rollout, train_, draw.indices);
   const at::Tensor reference =
       beta_ > 0 || kl_coef_ > 0 ? reference_log_probs(rollout) : rollout.log_probs;
   at::Tensor old_values;
@@ -137,12 +147,23 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
   const at::Tensor k1 = rl::kl_k1(rollout.log_probs, reference) * mask;
   const at::Tensor rewards = rl::ppo_token_rewards(scores_, k1, mask, kl_coef_);
   const rl::Advantages gae = rl::generalized_advantages(rewards, old_values, mask, gamma_, lambda_);
-  const at::Tensor advantages = whiten_ ? rl::masked_whiten(gae.advantages, mask) : gae.advantages;
+  const auto sum_of = [](const at::Tensor& x) { return x.to(at::kDouble).sum().item<double>(); };
+  const double tokens = mask.sum().item<double>();
+  at::Tensor advantages = gae.advantages;
+  if (whiten_) {
+    // Mean and variance (Bessel) over every rank's response tokens, as masked_whiten computes
+    // them over one batch: two messages, the second for the squared deviations from the mean.
+    const auto first = parallel_.sum({rl::masked_sum(gae.advantages, mask).item<double>(), tokens});
+    const double count = first[1], mean = first[0] / std::max(count, 1.0);
+    const double squares =
+        parallel_.sum({sum_of((gae.advantages.to(at::kDouble) - mean).pow(2) * mask)})[0];
+    advantages = rl::whiten_with(gae.advantages, mask, mean, squares / std::max(count - 1, 1.0));
+  }
   clock.lap("scoring");
 
   train::StepReport report;
-  std::vector<at::Tensor> parameters = policy_->parameters();
-  for (const auto& parameter : value_->parameters())
+  std::vector<at::Tensor> parameters = train::distinct_parameters(*policy_);
+  for (const auto& parameter : train::distinct_parameters(*value_))
     parameters.push_back(parameter);
   const double max_norm =
       clip_grad_norm_ > 0 ? clip_grad_norm_ : std::numeric_limits<double>::infinity();
@@ -160,21 +181,31 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
           std::vector<std::int64_t>(order.begin() + m * M, order.begin() + (m + 1) * M));
       const rollout::Rollout part = rollout::select_rows(rollout, rows);
       const at::Tensor part_mask = part.response_mask;
+      const double part_tokens = part_mask.sum().item<double>();
+      // Token means over the mini-batch of every rank together.
+      const double count = parallel_.global_counts({part_tokens})[0];
       optimizer.zero_grad();
       value_optimizer_->zero_grad();
       const auto [logits, values] = forward(part);
       const at::Tensor log_p = rollout::token_log_probs(logits, part.responses, temperature());
-      const at::Tensor policy_loss = rl::masked_mean(
-          rl::clipped_surrogate(log_p, part.log_probs, advantages.index_select(0, rows), clip_),
-          part_mask);
+      const at::Tensor policy_loss =
+          rl::masked_sum(
+              rl::clipped_surrogate(log_p, part.log_probs, advantages.index_select(0, rows), clip_),
+              part_mask) /
+          count;
       const at::Tensor value_loss =
-          rl::masked_mean(rl::clipped_value_loss(values, old_values.index_select(0, rows),
-                                                 gae.returns.index_select(0, rows), value_clip_),
-                          part_mask);
+          rl::masked_sum(rl::clipped_value_loss(values, old_values.index_select(0, rows),
+                                                gae.returns.index_select(0, rows), value_clip_),
+                         part_mask) /
+          count;
       const at::Tensor loss = policy_loss + vf_coef_ * value_loss;
       loss.backward();
+      parallel_.sum_gradients(parameters);
       const double grad_norm = torch::nn::utils::clip_grad_norm_(parameters, max_norm);
-      if (!std::isfinite(loss.item<double>()) || !std::isfinite(grad_norm)) {
+      // The whole mini-batch's losses, the same on every rank.
+      const auto losses = parallel_.sum(
+          {loss.item<double>(), policy_loss.item<double>(), value_loss.item<double>()});
+      if (!std::isfinite(losses[0]) || !std::isfinite(grad_norm)) {
         optimizer.zero_grad();
         value_optimizer_->zero_grad();
         report.skipped = true;
@@ -183,49 +214,52 @@ train::StepReport PpoObjective::train_step(torch::optim::Optimizer& optimizer) {
       optimizer.step();
       value_optimizer_->step();
       const torch::NoGradGuard no_grad;
-      const double tokens = part_mask.sum().item<double>();
       const at::Tensor old = part.log_probs;
-      report.loss += loss.item<double>();
+      report.loss += losses[0];
       report.grad_norm += grad_norm;
       updates += 1;
-      report.metrics["policy_loss"].add({policy_loss.item<double>(), 1.0});
-      report.metrics["value_loss"].add({value_loss.item<double>(), 1.0});
+      report.metrics["policy_loss"].add({losses[1], 1.0});
+      report.metrics["value_loss"].add({losses[2], 1.0});
       report.metrics["clip_fraction"].add(
           {rl::masked_sum(rl::clipped_tokens(log_p.detach(), old, clip_), part_mask).item<double>(),
-           tokens});
+           part_tokens});
       report.metrics["approx_kl"].add(
-          {rl::masked_sum(0.5 * (log_p.detach() - old).pow(2), part_mask).item<double>(), tokens});
+          {rl::masked_sum(0.5 * (log_p.detach() - old).pow(2), part_mask).item<double>(),
+           part_tokens});
       if (epoch == 0)
         report.metrics["entropy"].add(
             {rl::masked_sum(rollout::token_entropy(logits.detach(), temperature()), part_mask)
                  .item<double>(),
-             tokens});
+             part_tokens});
     }
   }
   report.loss /= updates;
   report.grad_norm /= updates;
 
-  const double sequence_kl = mean_of(k1.sum(1));
-  report.metrics["reward"] = scalar_metric(mean_of(scores_));
-  report.metrics["kl_sequence"] = scalar_metric(sequence_kl);
-  report.metrics["kl_k1"] = scalar_metric(rl::masked_mean(k1, mask).item<double>());
-  report.metrics["kl_k3"] =
-      scalar_metric(rl::masked_mean(rl::kl_k3(rollout.log_probs, reference), mask).item<double>());
+  // Sums and counts of the rank's rows and tokens: the trainer adds every rank's.
+  const auto rows = static_cast<double>(B);
+  report.metrics["reward"] = {sum_of(scores_), rows};
+  report.metrics["kl_sequence"] = {sum_of(k1), rows};
+  report.metrics["kl_k1"] = {sum_of(k1), tokens};
+  report.metrics["kl_k3"] = {
+      rl::masked_sum(rl::kl_k3(rollout.log_probs, reference), mask).item<double>(), tokens};
   report.metrics["kl_coef"] = scalar_metric(kl_coef_);
-  report.metrics["advantage_mean"] =
-      scalar_metric(rl::masked_mean(gae.advantages, mask).item<double>());
+  report.metrics["advantage_mean"] = {rl::masked_sum(gae.advantages, mask).item<double>(), tokens};
+  // Each rank's standard deviation, averaged over the ranks.
   report.metrics["advantage_std"] =
       scalar_metric(gae.advantages.masked_select(mask).to(at::kDouble).std().item<double>());
-  report.metrics["return_mean"] = scalar_metric(rl::masked_mean(gae.returns, mask).item<double>());
-  report.metrics["response_length"] = scalar_metric(mean_of(rollout.lengths));
-  report.metrics["eos_fraction"] = scalar_metric(mean_of(rollout.ended_with_eos));
+  report.metrics["return_mean"] = {rl::masked_sum(gae.returns, mask).item<double>(), tokens};
+  report.metrics["response_length"] = {sum_of(rollout.lengths), rows};
+  report.metrics["eos_fraction"] = {sum_of(rollout.ended_with_eos), rows};
   report.n_targets = mask.sum().item<std::int64_t>();
   report.n_tokens = rollout.valid.sum().item<std::int64_t>();
 
-  // Ziegler et al.'s adaptive controller, after the step that measured the KL.
+  // Ziegler et al.'s adaptive controller, after the step that measured the KL (the mean sequence
+  // KL of every rank's responses, so that every rank keeps the same coefficient).
   if (target_kl_ > 0) {
-    const double error = std::clamp(sequence_kl / target_kl_ - 1.0, -0.2, 0.2);
-    kl_coef_ *= 1.0 + error * static_cast<double>(batch_size_) / horizon_;
+    const auto kl = parallel_.sum({sum_of(k1), rows});
+    const double error = std::clamp(kl[0] / kl[1] / target_kl_ - 1.0, -0.2, 0.2);
+    kl_coef_ *= 1.0 + error * kl[1] / horizon_;  // kl[1]: the responses of the whole step
   }
   clock.lap("update");
   clock.report(report);

@@ -75,6 +75,7 @@ class PpoObjective : public PolicyObjective {
   ValueModel value_{nullptr};
   std::unique_ptr<torch::optim::AdamW> value_optimizer_;
   RngStream minibatch_rng_;
+  bool value_synchronised_ = false;  // the critic broadcast from rank 0 (data-parallel)
 };
 
 void register_ppo();

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "data/batching.h"
 #include "data/packing.h"
@@ -93,4 +95,27 @@ TEST_CASE("sampler: ranks get disjoint, equal shares") {
   std::sort(seen.begin(), seen.end());
   CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
   CHECK_THROWS_WITH(Sampler(2, 1, 0, 3), Catch::Contains("cannot feed 3 rank"));
+}
+
+TEST_CASE("sampler: ranks together draw the positions one process draws, at the same items") {
+  // One process: the k-th draw of an epoch is position k of the permutation.
+  Sampler single(12, 4);
+  std::map<std::int64_t, std::int64_t> item_at;  // position -> item
+  for (int k = 0; k < 12; ++k) {
+    const std::int64_t item = single.next();
+    CHECK(single.last_position() == k);
+    item_at[k] = item;
+  }
+  // Two ranks: rank r's k-th draw is position 2k + r, holding the same item.
+  std::set<std::int64_t> positions;
+  for (int rank = 0; rank < 2; ++rank) {
+    Sampler sampler(12, 4, rank, 2);
+    for (int k = 0; k < 6; ++k) {
+      const std::int64_t item = sampler.next();
+      CHECK(sampler.last_position() == 2 * k + rank);
+      CHECK(item_at.at(sampler.last_position()) == item);
+      positions.insert(sampler.last_position());
+    }
+  }
+  CHECK(positions.size() == 12);
 }

@@ -20,6 +20,9 @@ class Sampler {
   Sampler(std::int64_t items, std::uint64_t seed, std::int32_t rank = 0, std::int32_t world = 1);
 
   std::int64_t next();  // the next item index; moves to the next epoch when one is exhausted
+  // Where the item next() returned last stands in its epoch's permutation: rank r's k-th item is
+  // the permutation's (k * W + r)-th, so W ranks together draw the positions one process draws.
+  std::int64_t last_position() const { return (state_.position - 1) * world_ + rank_; }
   std::int64_t items_per_epoch() const { return per_rank_; }
   const SamplerState& state() const { return state_; }
   void restore(const SamplerState& state);

@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -100,6 +101,34 @@ std::vector<double> all_reduce_sum(dist::ProcessGroup& group, std::vector<double
   group.all_reduce_sum(packed);
   const double* data = packed[0].data_ptr<double>();
   return std::vector<double>(data, data + values.size());
+}
+
+std::vector<double> DataParallelStep::global_counts(std::vector<double> own) const {
+  dist::ProcessGroup* group = dist::world_group();
+  if (group != nullptr) {
+    if (rank_mean_) {
+      for (double& count : own)
+        count = std::max(count, 1.0) * group->world_size();
+    } else {
+      own = all_reduce_sum(*group, std::move(own));
+    }
+  }
+  for (double& count : own)
+    count = std::max(count, 1.0);
+  return own;
+}
+
+std::vector<double> DataParallelStep::sum(std::vector<double> values) const {
+  dist::ProcessGroup* group = dist::world_group();
+  return group == nullptr ? values : all_reduce_sum(*group, std::move(values));
+}
+
+void DataParallelStep::sum_gradients(const std::vector<at::Tensor>& parameters) const {
+  if (dist::ProcessGroup* group = dist::world_group()) all_reduce_gradients(*group, parameters);
+}
+
+void DataParallelStep::broadcast(torch::nn::Module& module) const {
+  if (dist::ProcessGroup* group = dist::world_group()) broadcast_model(*group, module);
 }
 
 Metrics all_reduce_metrics(dist::ProcessGroup& group, const Metrics& metrics,

@@ -40,6 +40,36 @@ std::vector<double> all_reduce_sum(dist::ProcessGroup& group, std::vector<double
 Metrics all_reduce_metrics(dist::ProcessGroup& group, const Metrics& metrics,
                            const std::vector<std::string>& names);
 
+// What an objective with a step of its own (Objective::train_step) calls to train data-parallel
+// as the trainer's standard step does, through this process's group (dist::world_group()); in a
+// single process every call returns at once with its input. The contract of such a step:
+//   - its loss is normalised by counts over the whole data-parallel batch (global_counts), so N
+//     ranks x batch b make the update of one process x batch N * b;
+//   - gradients are summed over the ranks (sum_gradients) before they are clipped;
+//   - every decision (skip a step, adapt a coefficient) is taken on values summed over the
+//     ranks, so the ranks never take different branches around a collective;
+//   - its StepReport's loss and grad_norm are the whole batch's (the same on every rank), while
+//     n_targets, n_tokens and metrics are the rank's own: the trainer sums those.
+class DataParallelStep {
+ public:
+  // `rank_mean`: trainer.data_parallel_loss = "rank_mean".
+  explicit DataParallelStep(bool rank_mean = false) : rank_mean_(rank_mean) {}
+
+  bool distributed() const { return dist::world_group() != nullptr; }
+  // The rank's counts summed over the ranks, each at least 1; with rank_mean the rank's own
+  // counts times the world size instead (PyTorch DDP's mean of per-rank means).
+  std::vector<double> global_counts(std::vector<double> own) const;
+  // The values summed over the ranks (one message).
+  std::vector<double> sum(std::vector<double> values) const;
+  // The gradients of `parameters` (distinct tensors, the same list on every rank) summed.
+  void sum_gradients(const std::vector<at::Tensor>& parameters) const;
+  // Every parameter and buffer of `module` set to rank 0's values.
+  void broadcast(torch::nn::Module& module) const;
+
+ private:
+  bool rank_mean_;
+};
+
 // The files of rank `rank`'s own part of a checkpoint: rank_<r>.toml (its sampler position and
 // random streams; the objective's tensors are rank 0's) and rank_<r>.torch_rng (LibTorch's
 // generator, which draws dropout masks).

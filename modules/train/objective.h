@@ -93,7 +93,8 @@ class Objective {
   // Objectives that own several models or take several passes per step override this; the
   // trainer then calls it instead of its standard step, with the optimizer over model() whose
   // learning rate it has already set for this step (the trainer still owns the schedule,
-  // logging, evaluation and checkpoints).
+  // logging, evaluation and checkpoints). Data-parallel, such a step follows the contract of
+  // train::DataParallelStep (train/data_parallel.h); its metrics are those of metric_names().
   virtual bool overrides_step() const { return false; }
   virtual StepReport train_step(torch::optim::Optimizer& optimizer);
 

@@ -65,11 +65,6 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
       config_text_(std::move(config_text)),
       group_(dist::world_group()),
       parameters_(distinct_parameters(objective.model())) {
-  if (group_ != nullptr && objective.overrides_step()) {
-    throw Error("objective " + objective.name() + " trains with a step of its own, which does " +
-                    "not run data-parallel yet",
-                "run it with trainer.world_size = 1");
-  }
   if (options.max_steps == 0 && options.max_tokens == 0 && options.max_seconds == 0) {
     throw Error("the training budget is unlimited",
                 "set trainer.max_steps, trainer.max_tokens or trainer.max_seconds");
@@ -145,6 +140,20 @@ StepReport Trainer::standard_step() {
     return result;
   }
   optimizer_->step();
+  return result;
+}
+
+StepReport Trainer::objective_step() {
+  StepReport result = objective_.train_step(*optimizer_);
+  if (group_ != nullptr) {
+    // The step's loss and grad_norm are the whole batch's already (train/data_parallel.h,
+    // DataParallelStep); its counts and metrics are the rank's own.
+    const auto totals = all_reduce_sum(
+        *group_, {static_cast<double>(result.n_targets), static_cast<double>(result.n_tokens)});
+    result.n_targets = static_cast<std::int64_t>(totals[0]);
+    result.n_tokens = static_cast<std::int64_t>(totals[1]);
+    result.metrics = all_reduce_metrics(*group_, result.metrics, objective_.metric_names());
+  }
   return result;
 }
 
@@ -290,8 +299,10 @@ RunOutcome Trainer::run() {
     Window window;
     RunOutcome outcome = RunOutcome::kCompleted;
     bool evaluated_last_step = false;
+    // Budget spent / stop requested, agreed between the ranks once per step: a signal that reached
+    // only some ranks stops all of them at the same step, and the row logged for that step.
+    auto flags = agreed({budget_spent(elapsed()), stop.requested()});
     for (;;) {
-      const auto flags = agreed({budget_spent(elapsed()), stop.requested()});
       if (flags[0]) break;
       if (flags[1]) {
         outcome = RunOutcome::kInterrupted;
@@ -300,8 +311,7 @@ RunOutcome Trainer::run() {
       const double lr = schedule_->lr(state_.step);
       set_learning_rate(*optimizer_, lr);
       const auto step_start = Clock::now();
-      const StepReport result =
-          objective_.overrides_step() ? objective_.train_step(*optimizer_) : standard_step();
+      const StepReport result = objective_.overrides_step() ? objective_step() : standard_step();
       if (result.skipped) {
         if (++state_.skipped_steps > options_.max_skipped_steps) {
           throw Error(std::to_string(state_.skipped_steps) +
@@ -324,10 +334,9 @@ RunOutcome Trainer::run() {
           window.metrics[name].add(metric);
       }
 
-      // Agreed between the ranks: a signal that reached only some of them stops all at this step.
-      const auto after_step = agreed({budget_spent(elapsed()), stop.requested()});
-      const bool last = after_step[0];
-      const bool stopping = after_step[1];
+      flags = agreed({budget_spent(elapsed()), stop.requested()});
+      const bool last = flags[0];
+      const bool stopping = flags[1];
       // Rows also at every step that may checkpoint, so that a resumed run logs the same rows
       // (averaged over the same steps) as an uninterrupted one.
       const bool may_checkpoint =

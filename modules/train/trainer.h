@@ -44,6 +44,8 @@ class Trainer {
 
  private:
   StepReport standard_step();
+  // The objective's own step (Objective::train_step), its counts and metrics summed over ranks.
+  StepReport objective_step();
   // Mean loss and metrics over the split's evaluation batches.
   Metrics evaluate(data::Split split);
   bool budget_spent(double elapsed) const;

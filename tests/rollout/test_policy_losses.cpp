@@ -111,6 +111,46 @@ TEST_CASE("policy losses: clipped surrogate, clip fraction, value loss and norma
   CHECK(std::abs(reduce[0] - reduce[1]) > 1e-2);
 }
 
+TEST_CASE("policy losses: two ranks' halves, divided by counts over both, reduce as one batch") {
+  // Rows 0-1 on one rank, rows 2-3 on the other (ragged lengths 5, 3 | 1, 4), in float64: what
+  // a data-parallel step computes must equal the whole batch's value up to rounding.
+  const Inputs in;
+  const at::Tensor x = in.log_p - in.old_log_p;
+  const at::Tensor first = at::arange(0, 2), second = at::arange(2, 4);
+  for (const auto normalisation : {LossNormalisation::sequence_mean, LossNormalisation::token_mean,
+                                   LossNormalisation::constant_length}) {
+    const double whole = reduce_tokens(x, in.mask, normalisation, 8).item<double>();
+    double numerator = 0, count = 0, own_means = 0;
+    for (const auto& rows : {first, second}) {
+      const at::Tensor part = x.index_select(0, rows), mask = in.mask.index_select(0, rows);
+      numerator += reduce_tokens_numerator(part, mask, normalisation).item<double>();
+      count += reduce_tokens_count(mask, normalisation, 8);
+      own_means += reduce_tokens(part, mask, normalisation, 8).item<double>() / 2;
+    }
+    CHECK(numerator / count == Approx(whole).margin(1e-12));
+    // Negative control: the mean of each half's own reduction (DDP's convention) differs where
+    // the halves hold different token counts.
+    if (normalisation == LossNormalisation::token_mean) CHECK(std::abs(own_means - whole) > 1e-3);
+  }
+  // Whitening with the mean and variance of both halves together: the whole batch's.
+  const at::Tensor m = in.mask.to(torch::kDouble);
+  const double count = m.sum().item<double>();
+  const double mean = (x * m).sum().item<double>() / count;
+  const double variance = ((x - mean).pow(2) * m).sum().item<double>() / (count - 1);
+  const at::Tensor whole = masked_whiten(x, in.mask);
+  for (const auto& rows : {first, second}) {
+    const at::Tensor part =
+        whiten_with(x.index_select(0, rows), in.mask.index_select(0, rows), mean, variance);
+    CHECK((part - whole.index_select(0, rows)).abs().max().item<double>() < 1e-12);
+  }
+  // Negative control: a half whitened on its own statistics is not.
+  CHECK((masked_whiten(x.index_select(0, first), in.mask.index_select(0, first)) -
+         whole.index_select(0, first))
+            .abs()
+            .max()
+            .item<double>() > 1e-2);
+}
+
 TEST_CASE("policy losses: GRPO and RLOO baselines leave invalid rows out of the statistics") {
   const auto expected = reference();
   const at::Tensor rewards = torch::tensor({1.0, -0.5, 2.0, 2.0, 0.3, -1.2}, torch::kDouble);

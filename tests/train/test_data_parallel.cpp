@@ -74,6 +74,14 @@ const char* kMlmExperiment =
     "eval_every = 2\neval_batches = 3\nlog_every = 1\nkeep_last = 1\n"
     "[schedule]\nname = \"constant\"\nlr = 0.003\n";
 
+// Runs sslx, which must succeed (its error output shown otherwise).
+test::CommandResult run_ok(const std::vector<std::string>& argv) {
+  auto result = test::run_command(argv);
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return result;
+}
+
 std::map<std::string, at::Tensor> final_parameters(const stdfs::path& job) {
   const auto checkpoints = job / "checkpoints";
   return nn::load_state_dict(checkpoints / trim(fs::read_text(checkpoints / "latest")) /
@@ -97,14 +105,9 @@ double max_difference(const std::map<std::string, at::Tensor>& a,
 TEST_CASE("data parallel: 2 ranks x batch 2 update as 1 process x batch 4 with ragged targets") {
   test::TempDir dir;
   test::write_file(dir / "exp.toml", sft_experiment(ragged_sft_file(dir)));
-  const auto single =
-      test::run_command(run_line(dir / "exp.toml", dir / "single", {"trainer.batch_size=4"}));
-  INFO(single.err);
-  REQUIRE(single.exit_code == 0);
-  const auto ranks = test::run_command(
-      run_line(dir / "exp.toml", dir / "ranks", {"--nproc", "2", "trainer.batch_size=2"}));
-  INFO(ranks.err);
-  REQUIRE(ranks.exit_code == 0);
+  run_ok(run_line(dir / "exp.toml", dir / "single", {"trainer.batch_size=4"}));
+  const auto ranks =
+      run_ok(run_line(dir / "exp.toml", dir / "ranks", {"--nproc", "2", "trainer.batch_size=2"}));
   CHECK_THAT(ranks.err, Catch::Contains("2 ranks on this machine"));
   CHECK(stdfs::is_regular_file(dir / "ranks/base/output.rank1.log"));
   CHECK_THAT(fs::read_text(dir / "ranks/base/output.rank1.log"), Catch::Contains("rank 1 of 2"));
@@ -127,11 +130,9 @@ TEST_CASE("data parallel: 2 ranks x batch 2 update as 1 process x batch 4 with r
 
   // Negative control: each rank's own mean, averaged over the ranks (DDP), weighs the targets
   // of the rank with fewer of them more and moves the parameters elsewhere.
-  const auto ddp = test::run_command(
+  run_ok(
       run_line(dir / "exp.toml", dir / "ddp",
                {"--nproc", "2", "trainer.batch_size=2", "trainer.data_parallel_loss=rank_mean"}));
-  INFO(ddp.err);
-  REQUIRE(ddp.exit_code == 0);
   const double control =
       max_difference(final_parameters(dir / "single/base"), final_parameters(dir / "ddp/base"));
   INFO("all_targets " << difference << ", rank_mean " << control);
@@ -142,9 +143,7 @@ TEST_CASE("data parallel: a crashed 2-rank job resumes to the end of the uninter
   test::TempDir dir;
   test::write_file(dir / "exp.toml", kMlmExperiment);
   const std::vector<std::string> nproc{"--nproc", "2"};
-  const auto whole = test::run_command(run_line(dir / "exp.toml", dir / "whole", nproc));
-  INFO(whole.err);
-  REQUIRE(whole.exit_code == 0);
+  run_ok(run_line(dir / "exp.toml", dir / "whole", nproc));
   // Rank 1 draws its own masks: its stream's state in the checkpoint is not rank 0's.
   const auto last =
       dir / "whole/base/checkpoints" / trim(fs::read_text(dir / "whole/base/checkpoints/latest"));
@@ -194,9 +193,7 @@ TEST_CASE("data parallel: a crashed 2-rank job resumes to the end of the uninter
   CHECK_THAT(fs::read_text(broken / "base/output.rank1.log"),
              Catch::Contains("has no state of rank 1"));
 
-  const auto resumed = test::run_command(run_line(dir / "exp.toml", out, nproc));
-  INFO(resumed.err);
-  REQUIRE(resumed.exit_code == 0);
+  const auto resumed = run_ok(run_line(dir / "exp.toml", out, nproc));
   CHECK_THAT(resumed.err, Catch::Contains("resuming from"));
   CHECK(max_difference(final_parameters(dir / "whole/base"), final_parameters(out / "base")) ==
         0.0);
@@ -293,10 +290,8 @@ TEST_CASE("data parallel: a rank that hangs makes the others time out instead of
 TEST_CASE("data parallel: every job of a sweep runs on ranks of its own") {
   test::TempDir dir;
   test::write_file(dir / "exp.toml", sft_experiment(ragged_sft_file(dir)));
-  const auto run = test::run_command(run_line(
-      dir / "exp.toml", dir / "out", {"--nproc", "2", "trainer.batch_size=2", "seed=1,2"}));
-  INFO(run.err);
-  REQUIRE(run.exit_code == 0);
+  run_ok(run_line(dir / "exp.toml", dir / "out",
+                  {"--nproc", "2", "trainer.batch_size=2", "seed=1,2"}));
   for (const char* job : {"seed=1", "seed=2"}) {
     INFO(job);
     const auto directory = dir / "out" / job;
@@ -309,4 +304,72 @@ TEST_CASE("data parallel: every job of a sweep runs on ranks of its own") {
   // Different seeds, different models: each job trained on its own.
   CHECK(max_difference(final_parameters(dir / "out/seed=1"), final_parameters(dir / "out/seed=2")) >
         1e-3);
+}
+
+namespace {
+
+// A policy objective on the fortune prompts, scored by the topic classifier (a reward every
+// sslx binary has), from a random policy: responses of different lengths on every rank.
+std::string policy_experiment(const std::string& objective) {
+  const std::string prompts = SSLX_SOURCE_DIR "/data/fortune_pairs/sft_val.jsonl";
+  return "defaults = [{ model = \"tiny\" }]\nseed = 7\n"
+         "[data]\nsource = \"markov\"\ndocuments = 20\ndocument_length = 16\nstates = 8\n"
+         "[model]\ndropout = 0.0\nattention_dropout = 0.0\nembedding_dropout = 0.0\n"
+         "[objective]\nname = \"" +
+         objective + "\"\ntrain_files = [\"" + prompts + "\"]\nvalidation_files = [\"" + prompts +
+         "\"]\nmax_new_tokens = 8\nreward = { name = \"topic_match\" }\n" +
+         (objective == "ppo" ? "" : "group_size = 2\nloss_normalisation = \"token_mean\"\n") +
+         "[trainer]\nmax_steps = 3\nsequence_length = 48\neval_every = 0\neval_batches = 2\n"
+         "log_every = 1\ncheckpoint_every = 100\n"
+         "[schedule]\nname = \"constant\"\nlr = 0.001\nwarmup_steps = 0\n"
+         // Adam turns the rounding noise of a gradient element near 0 into a step of up to lr;
+         // a larger epsilon keeps that noise below what the comparison resolves.
+         "[optimizer]\neps = 1e-5\n";
+}
+
+}  // namespace
+
+TEST_CASE("data parallel: grpo and ppo on 2 ranks x 2 prompts update as 1 process x 4 prompts") {
+  for (const std::string objective : {"grpo", "ppo"}) {
+    INFO(objective);
+    test::TempDir dir;
+    test::write_file(dir / "exp.toml", policy_experiment(objective));
+
+    run_ok(run_line(dir / "exp.toml", dir / "single", {"trainer.batch_size=4"}));
+    // Evaluation: the same 8 prompts in batches of 2.
+
+    run_ok(run_line(dir / "exp.toml", dir / "ranks",
+                    {"--nproc", "2", "trainer.batch_size=2", "trainer.eval_batches=4"}));
+
+    // The same responses (streams named by the prompt's position in the sampler's permutation),
+    // the loss normalised over both ranks' tokens, the critic (ppo) the same on both ranks.
+    const double difference =
+        max_difference(final_parameters(dir / "single/base"), final_parameters(dir / "ranks/base"));
+    INFO("difference " << difference);
+    CHECK(difference < 1e-6);
+    const log::RunLogReader a(dir / "single/base/log.h5"), b(dir / "ranks/base/log.h5");
+    for (const char* metric : {"loss", "reward", "kl_k1", "response_length", "tokens"}) {
+      INFO(metric);
+      const auto x = a.read("train", metric), y = b.read("train", metric);
+      REQUIRE(x.steps == y.steps);
+      REQUIRE(x.values.size() == 3);
+      for (std::size_t i = 0; i < x.values.size(); ++i)
+        CHECK(y.values[i] == Approx(x.values[i]).epsilon(1e-5).margin(1e-6));  // KL at 0: noise
+    }
+    // Evaluation: the same samples (streams named by the prompt), split between the ranks.
+    CHECK(b.read("val", "reward").values.back() ==
+          Approx(a.read("val", "reward").values.back()).epsilon(1e-6));
+
+    if (objective == "grpo") {
+      // Negative control: each rank's token mean, averaged over the ranks (DDP's convention),
+      // weighs the tokens of the rank with fewer of them more.
+      run_ok(run_line(
+          dir / "exp.toml", dir / "ddp",
+          {"--nproc", "2", "trainer.batch_size=2", "trainer.data_parallel_loss=rank_mean"}));
+      const double control =
+          max_difference(final_parameters(dir / "single/base"), final_parameters(dir / "ddp/base"));
+      INFO("rank_mean " << control);
+      CHECK(control > 1e-4);
+    }
+  }
 }
