@@ -296,11 +296,13 @@ void run_ranks(const RunArguments& arguments, const ExperimentJobs& experiment, 
                             : "ranks 1-" + std::to_string(world - 1) + " write to " +
                                   (directory / "output.rank<N>.log").string()));
   // The cause is the first rank to fail for a reason of its own: a rank whose collective failed
-  // because another one died exits with ExitCode::kPeerFailed. The pool kills the rest.
+  // because another one died exits with ExitCode::kPeerFailed, and the others then have a few
+  // seconds to end (and name their own cause) before the pool kills them.
   std::vector<std::size_t> failures;
   const auto results =
       run_pool(tasks, {.max_parallel = static_cast<std::size_t>(world),
                        .stop_all_on_failure = true,
+                       .peer_failure_exit_code = static_cast<int>(ExitCode::kPeerFailed),
                        .on_event = [&](const PoolEvent& event, const std::vector<TaskResult>&) {
                          if (event.status == TaskStatus::kFailed) failures.push_back(event.task);
                        }});

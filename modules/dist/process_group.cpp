@@ -80,6 +80,20 @@ void ProcessGroup::all_reduce_sum(std::vector<at::Tensor>& tensors) {
   });
 }
 
+std::function<void()> ProcessGroup::start_all_reduce_sum(at::Tensor tensor) {
+  const int rank = rank_;
+  c10::intrusive_ptr<c10d::Work> work = collective("all-reduce", rank_, [&] {
+    std::vector<at::Tensor> one{std::move(tensor)};
+    return impl_->group->allreduce(one);
+  });
+  return [work, rank] {
+    collective("all-reduce", rank, [&] {
+      work->wait();
+      return 0;
+    });
+  };
+}
+
 void ProcessGroup::all_reduce_max(at::Tensor& tensor) {
   collective("all-reduce (max)", rank_, [&] {
     std::vector<at::Tensor> one{tensor};

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,10 @@ class ProcessGroup {
 
   // Sums each tensor over the ranks, in place; all are sent before the first is waited for.
   void all_reduce_sum(std::vector<at::Tensor>& tensors);
+  // Starts summing `tensor` over the ranks, in place, and returns at once: call the result to
+  // wait for it (it throws as the blocking collectives do). Every rank must start its reductions
+  // in the same order.
+  std::function<void()> start_all_reduce_sum(at::Tensor tensor);
   // Element-wise maximum over the ranks, in place.
   void all_reduce_max(at::Tensor& tensor);
   // Rank `root`'s values into every rank's tensors, in place.

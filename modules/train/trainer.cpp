@@ -16,6 +16,7 @@
 
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
+#include "train/gradient_reducer.h"
 #include "train/signals.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -65,6 +66,10 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
       config_text_(std::move(config_text)),
       group_(dist::world_group()),
       parameters_(distinct_parameters(objective.model())) {
+  if (group_ != nullptr && !objective.overrides_step()) {
+    reducer_ =
+        std::make_unique<GradientReducer>(*group_, parameters_, options.gradient_bucket_bytes);
+  }
   if (options.max_steps == 0 && options.max_tokens == 0 && options.max_seconds == 0) {
     throw Error("the training budget is unlimited",
                 "set trainer.max_steps, trainer.max_tokens or trainer.max_seconds");
@@ -78,6 +83,8 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
                 (at::get_num_threads() == 1 ? " thread (" : " threads (") +
                 describe_process_tuning() + ")");
 }
+
+Trainer::~Trainer() = default;
 
 bool Trainer::budget_spent(double elapsed) const {
   return (options_.max_steps > 0 && state_.step >= options_.max_steps) ||
@@ -113,15 +120,26 @@ StepReport Trainer::standard_step() {
   const double total =
       static_cast<double>(rank_mean ? std::max<std::int64_t>(own_targets, 1) : result.n_targets);
   double loss_sum = 0;
-  for (const auto& batch : batches) {
+  for (std::size_t k = 0; k < batches.size(); ++k) {
+    const Batch& batch = batches[k];
     LossTerms terms = objective_.loss(batch);
+    // The last backward pass sums each bucket of gradients over the ranks as it fills.
+    if (reducer_ && k + 1 == batches.size()) reducer_->arm();
     (terms.loss_sum / total).backward();
     loss_sum += terms.loss_sum.item<double>();
     for (const auto& [name, metric] : terms.metrics)
       result.metrics[name].add(metric);
   }
   if (group_ != nullptr) {
-    all_reduce_gradients(*group_, parameters_);
+    reducer_->finish();
+    if (!reported_buckets_) {
+      reported_buckets_ = true;
+      const std::size_t buckets = reducer_->bucket_count();
+      console::info("data parallel: gradients in " + std::to_string(buckets) +
+                    (buckets == 1 ? " bucket; " : " buckets; ") +
+                    std::to_string(reducer_->started_during_backward()) +
+                    " of them summed over the ranks while the backward pass ran");
+    }
     if (rank_mean) {
       torch::NoGradGuard no_grad;
       for (auto& parameter : parameters_)

@@ -28,6 +28,8 @@ struct RunPaths {
   std::filesystem::path checkpoints;  // checkpoints/
 };
 
+class GradientReducer;
+
 enum class RunOutcome { kCompleted, kInterrupted, kEarlyStopped };
 
 class Trainer {
@@ -35,6 +37,7 @@ class Trainer {
   Trainer(Objective& objective, const TrainerOptions& options,
           const OptimizerOptions& optimizer_options, std::unique_ptr<LrSchedule> schedule,
           RunPaths paths, std::string config_text);
+  ~Trainer();
 
   // Trains until the budget is spent, resuming from the latest checkpoint when there is one.
   RunOutcome run();
@@ -74,6 +77,9 @@ class Trainer {
   std::int64_t checkpointed_step_ = -1;
   dist::ProcessGroup* group_ = nullptr;  // null in a single process
   std::vector<at::Tensor> parameters_;   // distinct, in the same order on every rank
+  // Data-parallel standard steps: gradients summed while backward runs (null otherwise).
+  std::unique_ptr<GradientReducer> reducer_;
+  bool reported_buckets_ = false;
 };
 
 }  // namespace sslx::train

@@ -108,6 +108,12 @@ config::Schema trainer_schema() {
          .default_value = 600.0,
          .doc = "seconds a rank waits for the others (joining, all-reduce) before the job fails",
          .min = 1.0});
+  s.add({.key = "gradient_bucket_mb",
+         .type = Type::kFloat,
+         .default_value = 25.0,
+         .doc = "data parallelism: gradients are summed over the ranks in buckets of about this "
+                "many MB, each while the backward pass goes on (PyTorch DDP's bucket_cap_mb)",
+         .min = 0.001});
   s.add({.key = "data_parallel_loss",
          .type = Type::kString,
          .default_value = "all_targets",
@@ -173,6 +179,8 @@ TrainerOptions trainer_options_from(const Node& t) {
                         .log_every = t.get_int("log_every"),
                         .world_size = t.get_int("world_size"),
                         .collective_timeout = t.get_float("collective_timeout"),
+                        .gradient_bucket_bytes = static_cast<std::size_t>(
+                            t.get_float("gradient_bucket_mb") * 1024 * 1024),
                         .rank_mean_loss = t.get_string("data_parallel_loss") == "rank_mean"};
 }
 

@@ -1,6 +1,7 @@
 // The [trainer] and [optimizer] sections: budget, batch shape, evaluation, checkpoints, AdamW.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -33,6 +34,9 @@ struct TrainerOptions {
   // how long a rank waits for the others in a collective before the job fails.
   std::int64_t world_size = 1;
   double collective_timeout = 600;  // seconds
+  // Gradients are summed over the ranks in buckets of about this many bytes, each as soon as the
+  // backward pass has produced it.
+  std::size_t gradient_bucket_bytes = std::size_t{25} << 20;
   // How a step's loss is normalised across ranks: false (data_parallel_loss = "all_targets"):
   // summed over every rank's targets and divided once by their total, the update of one process
   // with the whole batch; true ("rank_mean"): each rank's mean over its own targets, averaged over

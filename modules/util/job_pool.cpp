@@ -13,6 +13,8 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "util/error.h"
@@ -179,6 +181,8 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
   const std::size_t limit = std::max<std::size_t>(1, options.max_parallel);
   bool stopping = false;
   bool aborting = false;  // stop_all_on_failure: a task failed, the others were killed
+  std::optional<Clock::time_point> abort_at;  // after a peer failure: when to kill the rest
+  std::size_t first_failed = 0;
   const SignalForwarding forwarding;
   const auto notify = [&](std::size_t task, TaskStatus status) {
     if (options.on_event) options.on_event({.task = task, .status = status}, results);
@@ -235,6 +239,18 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
       if (!any_pending) break;
       continue;  // pending tasks just became ready or blocked
     }
+    const auto abort = [&](std::size_t failed) {
+      aborting = true;
+      abort_at.reset();
+      for (const auto& entry : running)
+        kill(-entry.first, SIGKILL);
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (results[i].status != TaskStatus::kPending) continue;
+        results[i].status = TaskStatus::kBlocked;
+        results[i].blocked_by = tasks[failed].name;
+      }
+    };
+    if (abort_at && !aborting && Clock::now() >= *abort_at) abort(first_failed);
     int status = 0;
     const pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) {
@@ -255,13 +271,12 @@ std::vector<TaskResult> run_pool(const std::vector<PoolTask>& tasks, const PoolO
     } else {
       result.status = TaskStatus::kFailed;
       if (options.stop_all_on_failure && !aborting) {
-        aborting = true;
-        for (const auto& entry : running)
-          kill(-entry.first, SIGKILL);
-        for (std::size_t i = 0; i < tasks.size(); ++i) {
-          if (results[i].status != TaskStatus::kPending) continue;
-          results[i].status = TaskStatus::kBlocked;
-          results[i].blocked_by = tasks[index].name;
+        if (result.exit_code != options.peer_failure_exit_code) {
+          abort(index);
+        } else if (!abort_at) {
+          first_failed = index;
+          abort_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(options.peer_grace_seconds));
         }
       }
     }

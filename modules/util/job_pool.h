@@ -45,6 +45,12 @@ struct PoolOptions {
   // The tasks are parts of one whole (the ranks of a data-parallel job): when one fails, the
   // others are killed (SIGKILL) rather than left waiting for it, and count as failed.
   bool stop_all_on_failure = false;
+  // With stop_all_on_failure: a task that exits with this code failed because another one did
+  // (a data-parallel rank whose peer died). The others then get `peer_grace_seconds` to end on
+  // their own, so the one that failed first for a reason of its own reports it, before they are
+  // killed. -1: none.
+  int peer_failure_exit_code = -1;
+  double peer_grace_seconds = 5.0;
   // Called on every start and end, from the pool's thread.
   std::function<void(const PoolEvent&, const std::vector<TaskResult>&)> on_event;
 };

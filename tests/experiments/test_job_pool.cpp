@@ -85,6 +85,41 @@ TEST_CASE("a failing task is reported with its exit code and blocks only what de
   CHECK(events.size() == 7);
 }
 
+TEST_CASE("stop_all_on_failure: a task failing for a peer leaves the others time to end") {
+  // "peer" fails at once with the peer-failure code, as a rank whose collective broke because
+  // another rank is going down; "cause" needs a moment to fail with its own error.
+  const auto tasks = [](const test::TempDir& dir) {
+    return std::vector<PoolTask>{
+        {.name = "peer", .argv = {"/bin/sh", "-c", "exit 5"}, .output = dir / "peer.log"},
+        {.name = "cause",
+         .argv = {"/bin/sh", "-c", "sleep 0.5; exit 1"},
+         .output = dir / "cause.log"}};
+  };
+  test::TempDir dir;
+  const auto results = run_pool(tasks(dir), {.max_parallel = 2,
+                                             .stop_all_on_failure = true,
+                                             .peer_failure_exit_code = 5,
+                                             .peer_grace_seconds = 30});
+  CHECK(results[0].exit_code == 5);
+  CHECK(results[1].status == TaskStatus::kFailed);
+  CHECK(results[1].exit_code == 1);  // its own failure, not the pool's kill
+
+  // Without a peer-failure code every failure kills the others at once (SIGKILL: 128 + 9).
+  test::TempDir other;
+  const auto killed = run_pool(tasks(other), {.max_parallel = 2, .stop_all_on_failure = true});
+  CHECK(killed[1].exit_code == 128 + 9);
+
+  // A task that never ends on its own is killed once the grace period is over.
+  test::TempDir hung;
+  auto stuck = tasks(hung);
+  stuck[1].argv = {"/bin/sh", "-c", "sleep 600"};
+  const auto ended = run_pool(stuck, {.max_parallel = 2,
+                                      .stop_all_on_failure = true,
+                                      .peer_failure_exit_code = 5,
+                                      .peer_grace_seconds = 0.2});
+  CHECK(ended[1].exit_code == 128 + 9);
+}
+
 TEST_CASE("dependencies run in order: a task starts only after the task it depends on ended") {
   test::TempDir dir;
   std::vector<PoolTask> tasks{

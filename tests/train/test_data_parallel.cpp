@@ -106,9 +106,18 @@ TEST_CASE("data parallel: 2 ranks x batch 2 update as 1 process x batch 4 with r
   test::TempDir dir;
   test::write_file(dir / "exp.toml", sft_experiment(ragged_sft_file(dir)));
   run_ok(run_line(dir / "exp.toml", dir / "single", {"trainer.batch_size=4"}));
+  // Buckets of 10 KB: the tiny model's gradients are summed in many pieces, most of them while
+  // the backward pass still runs, and every piece must land in its place.
   const auto ranks =
-      run_ok(run_line(dir / "exp.toml", dir / "ranks", {"--nproc", "2", "trainer.batch_size=2"}));
+      run_ok(run_line(dir / "exp.toml", dir / "ranks",
+                      {"--nproc", "2", "trainer.batch_size=2", "trainer.gradient_bucket_mb=0.01"}));
   CHECK_THAT(ranks.err, Catch::Contains("2 ranks on this machine"));
+  std::smatch buckets;
+  REQUIRE(std::regex_search(ranks.err, buckets,
+                            std::regex("gradients in (\\d+) buckets; (\\d+) of them summed over "
+                                       "the ranks while the backward pass ran")));
+  CHECK(std::stoi(buckets[1].str()) > 5);
+  CHECK(std::stoi(buckets[2].str()) > 0);
   CHECK(stdfs::is_regular_file(dir / "ranks/base/output.rank1.log"));
   CHECK_THAT(fs::read_text(dir / "ranks/base/output.rank1.log"), Catch::Contains("rank 1 of 2"));
 
