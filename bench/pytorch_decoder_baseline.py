@@ -8,7 +8,9 @@ causal mask by masked_fill, softmax); its parameter count equals sslx's separate
 Times forward (no autograd), forward+backward, and a train step with AdamW (lr 1e-3), each after
 a result check and a warm-up, and prints one JSON object with tokens/s, page faults and kernel
 time per step, peak memory and the parameter count.
-Run with the system Python 3 (Debian's python3-torch): /usr/bin/python3.
+Run with the system Python 3 (Debian's python3-torch): /usr/bin/python3. On a GPU machine
+(bench/gpu_check.sh): --device cuda, optionally --bf16 (autocast) and --compile (torch.compile,
+PyTorch 2.x).
 """
 
 import argparse
@@ -59,14 +61,14 @@ class Decoder(nn.Module):
 
     def loss(self, tokens, targets):
         T = tokens.size(1)
-        x = self.tokens(tokens) + self.positions(torch.arange(T))
+        x = self.tokens(tokens) + self.positions(torch.arange(T, device=tokens.device))
         for layer in self.layers:
             x = layer(x, self.causal)
         logits = F.linear(self.final_norm(x), self.tokens.weight)  # tied LM head
         return F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1))
 
 
-def measure(step, min_time):
+def measure(step, min_time, sync=lambda: None):
     """Runs step() until min_time seconds have passed (at least once, as Google Benchmark does).
 
     Returns B·T tokens per second of wall clock, the number of iterations, and page faults and
@@ -76,6 +78,7 @@ def measure(step, min_time):
     before = resource.getrusage(resource.RUSAGE_SELF)
     while True:
         step()
+        sync()  # a GPU runs ahead of Python: time the work, not its launch
         iterations += 1
         elapsed = time.perf_counter() - start
         if elapsed >= min_time:
@@ -95,26 +98,45 @@ def main():
     parser.add_argument("--vocab", type=int, default=VOCAB, help="vocabulary size")
     parser.add_argument("--clip-grad-norm", type=float, default=0.0,
                         help="clip gradients to this norm in the train step (0: no clipping)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--bf16", action="store_true",
+                        help="the loss under bfloat16 autocast (CUDA), fp32 weights")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the loss")
     args = parser.parse_args()
     VOCAB = args.vocab
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {args.device}: this PyTorch sees no CUDA GPU")
+    if args.bf16 and device.type != "cuda":
+        raise SystemExit("--bf16 autocasts on CUDA only")
+    if args.compile and not hasattr(torch, "compile"):
+        raise SystemExit(f"--compile needs PyTorch 2.x (this is {torch.__version__})")
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    model = Decoder()
-    tokens = torch.randint(VOCAB, (BATCH, CONTEXT))
-    targets = torch.randint(VOCAB, (BATCH, CONTEXT))
+    model = Decoder().to(device)
+    tokens = torch.randint(VOCAB, (BATCH, CONTEXT)).to(device)
+    targets = torch.randint(VOCAB, (BATCH, CONTEXT)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    compute_loss = torch.compile(model.loss) if args.compile else model.loss
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def loss_of(tokens, targets):
+        if args.bf16:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                return compute_loss(tokens, targets)
+        return compute_loss(tokens, targets)
 
     def forward():
         with torch.no_grad():
-            return model.loss(tokens, targets).item()
+            return loss_of(tokens, targets).item()
 
     def forward_backward():
         model.zero_grad(set_to_none=True)
-        model.loss(tokens, targets).backward()
+        loss_of(tokens, targets).backward()
 
     def train_step():
         optimizer.zero_grad(set_to_none=True)
-        loss = model.loss(tokens, targets)
+        loss = loss_of(tokens, targets)
         loss.backward()
         if args.clip_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_grad_norm)
@@ -133,11 +155,14 @@ def main():
         raise SystemExit("three AdamW steps on one batch did not lower the loss")
 
     results = {"threads": torch.get_num_threads(), "torch": torch.__version__,
+               "device": str(device), "bf16": args.bf16, "compile": args.compile,
                "parameters": sum(p.numel() for p in model.parameters())}
     for name, step in (("forward", forward), ("forward_backward", forward_backward),
                        ("train_step", train_step)):
-        results[name] = measure(step, args.min_time)
+        results[name] = measure(step, args.min_time, sync)
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if device.type == "cuda":
+        results["peak_gpu_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
     print(json.dumps(results))
 
 

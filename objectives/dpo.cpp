@@ -45,7 +45,7 @@ at::Tensor DpoObjective::sequence_log_probs(LanguageModelImpl& model,
                                .gather(2, targets.unsqueeze(2))
                                .squeeze(2);                                      // (R, T - 1)
   const at::Tensor prompt = batch.at("prompt_length").repeat({2}).unsqueeze(1);  // (R, 1)
-  const at::Tensor position = torch::arange(1, T).unsqueeze(0);                  // (1, T - 1)
+  const at::Tensor position = torch::arange(1, T, ids.options()).unsqueeze(0);   // (1, T - 1)
   const at::Tensor response = ((position >= prompt) & valid.slice(1, 1, T)).to(log_p.dtype());
   const at::Tensor sums = (log_p * response).sum(1);
   if (kind_ == rl::PreferenceLoss::ipo) return sums / response.sum(1).clamp_min(1);
@@ -62,8 +62,9 @@ const at::Tensor& DpoObjective::reference_log_probs(bool validation) {
     const auto indices =
         evaluation_indices(index, batch_size_, static_cast<std::int64_t>(pairs.size()));
     if (indices.empty()) break;
-    const train::Batch batch = preference_batch(pairs, indices, pad_);
-    const at::Tensor rows = sequence_log_probs(*reference_, batch);  // chosen rows, rejected rows
+    const train::Batch batch = preference_batch(pairs, indices, pad_).to(device_);
+    // Chosen rows, then rejected rows; kept on the CPU, where batches are built.
+    const at::Tensor rows = sequence_log_probs(*reference_, batch).cpu();
     const auto B = static_cast<std::int64_t>(indices.size());
     parts.push_back(torch::stack({rows.slice(0, 0, B), rows.slice(0, B, 2 * B)}, 1));
   }
@@ -117,6 +118,12 @@ void DpoObjective::save_state(train::TrainerState& state) const {
     state.tensors["dpo/reference_validation"] = reference_validation_;
 }
 
+void DpoObjective::to_device(const c10::Device& device) {
+  device_ = device;
+  policy_->to(device);
+  reference_->to(device);
+}
+
 void DpoObjective::load_state(const train::TrainerState& state) {
   sampler_.restore(state.sampler);
   const auto restore = [&state](const std::string& name, std::size_t pairs, at::Tensor& cache) {
@@ -127,7 +134,7 @@ void DpoObjective::load_state(const train::TrainerState& state) {
                       " pairs, the data " + std::to_string(pairs),
                   "the preference files changed since the run started: start it afresh");
     }
-    cache = it->second;
+    cache = it->second.cpu();
   };
   restore("dpo/reference_train", train_.size(), reference_train_);
   restore("dpo/reference_validation", validation_.size(), reference_validation_);

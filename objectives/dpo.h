@@ -33,6 +33,7 @@ class DpoObjective : public train::Objective {
     return {"accuracy", "margin", "chosen_reward", "rejected_reward"};
   }
   torch::nn::Module& model() override { return *policy_; }
+  void to_device(const c10::Device& device) override;
   double training_flops_per_token() const override;
   train::Batch train_batch() override;
   bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
@@ -57,6 +58,7 @@ class DpoObjective : public train::Objective {
   data::TokenId pad_;
   LanguageModel policy_{nullptr};
   LanguageModel reference_{nullptr};
+  c10::Device device_{c10::kCPU};  // where the models are (trainer.device)
   PairCounts train_counts_, validation_counts_;
   std::vector<PairSequences> train_, validation_;
   at::Tensor reference_train_, reference_validation_;

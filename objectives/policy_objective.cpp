@@ -302,6 +302,11 @@ config::Check policy_objective_check(const std::string& name) {
                                        "trainer.sequence_length = " +
                                        std::to_string(length));
                    }
+                   if (context.root().get_string("trainer.device").rfind("cuda", 0) == 0) {
+                     context.error_at("trainer.device",
+                                      "policy optimisation (generation, rewards, reference) runs "
+                                      "on the CPU so far: set \"cpu\" or \"auto\"");
+                   }
                    // A step is one rollout batch: its size is trainer.batch_size prompts.
                    if (context.root().get_int("trainer.grad_accumulation") != 1) {
                      context.error_at("trainer.grad_accumulation",

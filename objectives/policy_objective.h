@@ -79,6 +79,8 @@ class PolicyObjective : public train::Objective {
   void save_state(train::TrainerState& state) const override;
   void load_state(const train::TrainerState& state) override;
   bool overrides_step() const override { return true; }
+  // Generation, rewards and the reference run on the CPU so far.
+  bool trains_on_accelerators() const override { return false; }
 
   LanguageModelImpl& reference() { return *reference_; }
   std::map<std::string, std::string> take_evaluation_texts() override;

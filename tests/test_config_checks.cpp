@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "support.h"
+#include "train/device.h"
 
 using sslx::test::CommandResult;
 using sslx::test::run_sslx;
@@ -187,6 +188,12 @@ TEST_CASE("config checks: a policy objective's reward model, backbone and length
   result = dry_run(policy, {"trainer.world_size=2"});
   CHECK(result.exit_code == 0);
 
+  // Generation and rewards run on the CPU so far (a cluster job included).
+  result = dry_run(policy, {"launcher.name=slurm", "trainer.device=cuda"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("trainer.device: policy optimisation (generation, "
+                                         "rewards, reference) runs on the CPU so far"));
+
   result = dry_run(policy, {"model.arch=encoder"});
   CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("objective 'grpo' does not train 'encoder'"));
@@ -292,4 +299,37 @@ TEST_CASE("config checks: launcher values must fit on an #SBATCH line") {
   result = dry_run(kGpt, {"launcher.name=pbs"});
   CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("launcher.name"));
+}
+
+TEST_CASE("config checks: trainer.device and trainer.precision fit this machine") {
+  CHECK(dry_run(kGpt, {"trainer.device=cpu"}).exit_code == 0);
+  CHECK(dry_run(kGpt, {"trainer.device=auto"}).exit_code == 0);
+  auto result = dry_run(kGpt, {"trainer.device=tpu"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("trainer.device: \"tpu\" is not a device: use \"cpu\", "
+                                         "\"cuda\", \"cuda:N\" or \"auto\""));
+  result = dry_run(kGpt, {"trainer.device=cpu", "trainer.precision=bf16"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("trainer.precision: \"bf16\" autocasts on CUDA only"));
+
+  // A GPU beyond those this process sees (none with Debian's CPU-only LibTorch).
+  const int gpus = sslx::train::cuda_device_count();
+  const std::string missing = "cuda:" + std::to_string(gpus);
+  result = dry_run(kGpt, {"trainer.device=" + missing});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("trainer.device: \"" + missing + "\"") &&
+                             Catch::Contains(gpus == 0 ? "sees none: it was built without CUDA"
+                                                       : "this machine has"));
+  CHECK_THROWS_WITH(sslx::train::resolve_device(missing, true),
+                    Catch::Contains("trainer.device: \"" + missing + "\""));
+  // auto: the first GPU when there is one, else the CPU; always the CPU for a CPU-only objective.
+  CHECK(sslx::train::resolve_device("auto", true).is_cuda() == (gpus > 0));
+  CHECK(sslx::train::resolve_device("auto", false).is_cpu());
+
+  // A job for a cluster runs on the cluster's GPUs: only the values are checked here.
+  CHECK(dry_run(kGpt, {"launcher.name=slurm", "trainer.device=cuda", "trainer.precision=bf16"})
+            .exit_code == 0);
+  result = dry_run(kGpt, {"launcher.name=slurm", "trainer.device=gpu"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("trainer.device: \"gpu\" is not a device"));
 }

@@ -9,6 +9,7 @@
 #include "eval/evaluator.h"
 #include "objectives/objective_registry.h"
 #include "registry/registry_index.h"
+#include "train/device.h"
 #include "train/schedule_registry.h"
 #include "train/trainer_options.h"
 
@@ -124,6 +125,19 @@ void register_launcher_section() {
           one_word(key, l.get_string(key));
         for (const auto& option : l.at_path("sbatch_options").as_array())
           one_word("sbatch_options", option.as_string());
+      });
+  registry::RegistryIndex::instance().add_root_check(
+      "trainer device", [](const config::CheckContext& context) {
+        const config::Node& root = context.root();
+        // A job submitted to a cluster runs on another machine: only the values count here.
+        const bool here = root.get_string("launcher.name") != "slurm";
+        const std::string& device = root.get_string("trainer.device");
+        if (const auto problem = train::device_problem(device, here); !problem.empty())
+          context.error_at("trainer.device", problem);
+        const std::string& precision = root.get_string("trainer.precision");
+        if (const auto problem = train::precision_problem(device, precision, here);
+            !problem.empty())
+          context.error_at("trainer.precision", problem);
       });
 }
 

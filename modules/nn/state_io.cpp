@@ -22,7 +22,7 @@ void save_state_dict(const std::map<std::string, at::Tensor>& state,
                      const std::filesystem::path& path) {
   torch::serialize::OutputArchive archive;
   for (const auto& [name, tensor] : state)
-    archive.write(name, tensor.detach());
+    archive.write(name, tensor.detach().cpu());  // readable on any machine, GPU or not
   archive.save_to(path.string());
 }
 

@@ -160,10 +160,14 @@ TrainerState load_checkpoint(const stdfs::path& checkpoint, torch::nn::Module& m
   const auto state_file = checkpoint / "trainer_state.toml";
   TrainerState state = TrainerState::from_toml(fs::read_text(state_file), state_file.string());
   nn::load_state(model, checkpoint / "model.pt");
-  torch::load(optimizer, (checkpoint / "optimizer.pt").string());
+  // Optimizer and objective state go where the model is: a checkpoint written on a GPU resumes
+  // on the CPU and the other way round (model.pt always holds CPU tensors).
+  const auto parameters = model.parameters();
+  const c10::Device device = parameters.empty() ? c10::Device(c10::kCPU) : parameters[0].device();
+  torch::load(optimizer, (checkpoint / "optimizer.pt").string(), device);
   if (stdfs::is_regular_file(checkpoint / "objective.pt")) {
     torch::serialize::InputArchive archive;
-    archive.load_from((checkpoint / "objective.pt").string());
+    archive.load_from((checkpoint / "objective.pt").string(), device);
     for (const auto& name : archive.keys()) {
       at::Tensor tensor;
       archive.read(name, tensor);

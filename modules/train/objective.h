@@ -28,6 +28,8 @@ struct Batch {
   std::int64_t n_targets = 0;
   std::int64_t n_tokens = 0;
   const at::Tensor& at(const std::string& name) const;
+  // The same batch with every tensor on `device` (objectives build batches on the CPU).
+  Batch to(const c10::Device& device) const;
 };
 
 // A metric accumulated as a sum and a count; its value is sum / count.
@@ -75,6 +77,11 @@ class Objective {
   virtual std::vector<std::string> metric_names() const = 0;
   // Every trained parameter (and buffer) lives under this module; its state is the checkpoint.
   virtual torch::nn::Module& model() = 0;
+  // trainer.device: whether this objective trains on a GPU when one is chosen (false: "auto"
+  // means the CPU, and "cuda" is refused), and moving it there before the optimizer is made:
+  // model() and every other model it owns (a frozen reference, say).
+  virtual bool trains_on_accelerators() const { return true; }
+  virtual void to_device(const c10::Device& device) { model().to(device); }
   // Model FLOPs per input token of a training step (forward + backward), for model FLOP/s.
   virtual double training_flops_per_token() const = 0;
 

@@ -16,6 +16,7 @@
 
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
+#include "train/device.h"
 #include "train/gradient_reducer.h"
 #include "train/signals.h"
 #include "util/console.h"
@@ -66,6 +67,8 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
       config_text_(std::move(config_text)),
       group_(dist::world_group()),
       parameters_(distinct_parameters(objective.model())) {
+  device_ = resolve_device(options.device, objective.trains_on_accelerators());
+  objective.to_device(device_);
   if (group_ != nullptr && !objective.overrides_step()) {
     reducer_ =
         std::make_unique<GradientReducer>(*group_, parameters_, options.gradient_bucket_bytes);
@@ -78,6 +81,10 @@ Trainer::Trainer(Objective& objective, const TrainerOptions& options,
   at::set_num_threads(static_cast<int>(resolve_threads(options.threads)));
   const auto groups = split_for_weight_decay(objective.model(), optimizer_options);
   optimizer_ = make_adamw(groups, optimizer_options);
+  if (device_.is_cuda()) {
+    console::info("device: " + device_.str() +
+                  (options.bf16 ? ", bfloat16 autocast (fp32 weights and optimizer state)" : ""));
+  }
   console::info("optimizer: AdamW, " + describe(groups, optimizer_options) + "; " +
                 std::to_string(at::get_num_threads()) +
                 (at::get_num_threads() == 1 ? " thread (" : " threads (") +
@@ -96,7 +103,7 @@ StepReport Trainer::standard_step() {
   std::vector<Batch> batches;
   StepReport result;
   for (std::int64_t k = 0; k < options_.grad_accumulation; ++k) {
-    batches.push_back(objective_.train_batch());
+    batches.push_back(objective_.train_batch().to(device_));
     result.n_targets += batches.back().n_targets;
     result.n_tokens += batches.back().n_tokens;
   }
@@ -122,7 +129,10 @@ StepReport Trainer::standard_step() {
   double loss_sum = 0;
   for (std::size_t k = 0; k < batches.size(); ++k) {
     const Batch& batch = batches[k];
-    LossTerms terms = objective_.loss(batch);
+    LossTerms terms = [&] {
+      const AutocastScope autocast(device_, options_.bf16);
+      return objective_.loss(batch);
+    }();
     // The last backward pass sums each bucket of gradients over the ranks as it fills.
     if (reducer_ && k + 1 == batches.size()) reducer_->arm();
     (terms.loss_sum / total).backward();
@@ -185,7 +195,8 @@ Metrics Trainer::evaluate(data::Split split) {
   const int world = group_ != nullptr ? group_->world_size() : 1;
   for (std::int64_t index = rank; index < options_.eval_batches; index += world) {
     if (!objective_.eval_batch(split, index, batch)) break;
-    const LossTerms terms = objective_.loss(batch);
+    const AutocastScope autocast(device_, options_.bf16);
+    const LossTerms terms = objective_.loss(batch.to(device_));
     totals["loss"].add({terms.loss_sum.item<double>(), static_cast<double>(terms.n_targets)});
     for (const auto& [name, metric] : terms.metrics)
       totals[name].add(metric);

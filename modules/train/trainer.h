@@ -80,6 +80,7 @@ class Trainer {
   // Data-parallel standard steps: gradients summed while backward runs (null otherwise).
   std::unique_ptr<GradientReducer> reducer_;
   bool reported_buckets_ = false;
+  c10::Device device_{c10::kCPU};  // trainer.device, resolved
 };
 
 }  // namespace sslx::train

@@ -97,6 +97,17 @@ config::Schema trainer_schema() {
          .default_value = 10,
          .doc = "steps between training log rows and progress lines",
          .min = 1});
+  s.add({.key = "device",
+         .type = Type::kString,
+         .default_value = "auto",
+         .doc = "where to train: cpu, cuda, cuda:N, or auto (the first CUDA GPU when there is one, "
+                "else the CPU)"});
+  s.add({.key = "precision",
+         .type = Type::kString,
+         .default_value = "fp32",
+         .doc = "fp32, or bf16: bfloat16 autocast on CUDA with fp32 weights and optimizer state "
+                "(refused on the CPU)",
+         .choices = {"fp32", "bf16"}});
   s.add({.key = "world_size",
          .type = Type::kInt,
          .default_value = 1,
@@ -176,6 +187,8 @@ TrainerOptions trainer_options_from(const Node& t) {
                         .early_stopping_patience = t.get_int("early_stopping_patience"),
                         .max_skipped_steps = t.get_int("max_skipped_steps"),
                         .threads = t.get_int("threads"),
+                        .device = t.get_string("device"),
+                        .bf16 = t.get_string("precision") == "bf16",
                         .log_every = t.get_int("log_every"),
                         .world_size = t.get_int("world_size"),
                         .collective_timeout = t.get_float("collective_timeout"),

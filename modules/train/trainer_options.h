@@ -29,6 +29,8 @@ struct TrainerOptions {
   std::int64_t early_stopping_patience = 0;  // evaluations without improvement; 0 = off
   std::int64_t max_skipped_steps = 10;       // non-finite steps tolerated before stopping
   std::int64_t threads = 0;                  // intra-op threads; 0 = resolve_threads(0)
+  std::string device = "auto";               // train/device.h
+  bool bf16 = false;                         // precision = "bf16": CUDA autocast
   std::int64_t log_every = 10;               // steps between progress lines and train log rows
   // Data parallelism: ranks of the job (each trains batch_size sequences per micro-batch) and
   // how long a rank waits for the others in a collective before the job fails.
