@@ -26,14 +26,15 @@ packages=(libhdf5-dev libtomlplusplus-dev libboost-dev libcli11-dev libsentencep
 if [[ ${1:-} == --fetch-debs ]]; then
   dir=${2:?usage: bench/gpu_check.sh --fetch-debs DIR}
   mkdir -p "$dir"
-  # The packages and the libraries they depend on directly, minus what every system has.
-  mapfile -t wanted < <(
-    for p in "${packages[@]}"; do
+  # The packages and the libraries they depend on, two levels down, minus what every system has.
+  depends() {
+    for p in "$@"; do
       echo "$p"
       apt-cache depends --no-recommends --no-suggests "$p" 2>/dev/null |
-        awk '/Depends:/ { print $2 }' | tr -d '<>'
-    done | grep -Ev '^(libc6|libgcc-s1|libstdc\+\+6|zlib1g|debconf|dpkg|perl.*|python3.*)$' |
-      sort -u)
+        awk '/Depends:/ && $2 !~ /^</ { print $2 }'  # <virtual> packages: a real one is listed too
+    done | grep -Ev '^(libc6|libgcc-s1|libstdc\+\+6|zlib1g|debconf|dpkg|perl.*|python3.*)$' | sort -u
+  }
+  mapfile -t wanted < <(depends $(depends "${packages[@]}"))
   (cd "$dir" && apt-get download "${wanted[@]}")
   echo "gpu_check: $(ls "$dir"/*.deb | wc -l) packages in $dir ($(du -sh "$dir" | cut -f1))"
   exit 0
