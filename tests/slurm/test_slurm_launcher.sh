@@ -5,7 +5,8 @@
 # writes report.md, `sslx status` shows the Slurm states, and a second `sslx run` submits
 # nothing. Then a running job gets SIGUSR1 (`scancel --signal=USR1`, what Slurm sends before the
 # time limit), and another SIGTERM (what preemption sends): each checkpoints, requeues itself,
-# starts again, resumes and completes.
+# starts again, resumes and completes. Last, a batch script that starts two ranks with srun (the
+# multi-node recipe, on one node) trains exactly as `sslx run --nproc 2`.
 #
 # Usage: test_slurm_launcher.sh SSLX_BINARY SOURCE_DIR   (as root: slurmd runs jobs as root)
 set -euo pipefail
@@ -204,4 +205,38 @@ scontrol update JobId="$id" StartTime=now
 wait_for_state "$id" COMPLETED preempted/base/output.log
 grep -q "resuming from .*preempted/base/checkpoints/step-" preempted/base/output.log ||
   fail "the job requeued after SIGTERM did not resume from its checkpoint"
+
+echo "== srun: each task is a rank (SLURM_PROCID, SLURM_NTASKS), as on several machines"
+# The batch script of docs/scaling.md's multi-node example, with two tasks on this one node; the
+# job must train exactly as `sslx run --nproc 2` does here (same ranks, threads and streams).
+sed -e '/^\[variants/,$d' stages.toml >one.toml
+port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
+cat >srun_job.sh <<SH
+#!/bin/bash
+#SBATCH --ntasks=2 --cpus-per-task=1 --output=$tmp/srun.out
+export MASTER_ADDR=\$(scontrol show hostnames "\$SLURM_JOB_NODELIST" | head -n 1)
+export MASTER_PORT=$port
+srun "$sslx" run one.toml --config-dir "$source_dir/configs" --out srun_runs --no-report \
+  trainer.world_size=2 trainer.threads=1
+SH
+id=$(sbatch --parsable srun_job.sh)
+wait_for_state "$id" COMPLETED srun.out
+grep -q "rank 1 of 2 (pid [0-9]*): joining the group at .* (slurm environment)" srun.out ||
+  fail "srun's second task did not join as rank 1 of 2: $(tail -20 srun.out)"
+"$sslx" run one.toml --config-dir "$source_dir/configs" --out nproc_runs --no-report --nproc 2 \
+  trainer.threads=1 >nproc.txt 2>&1 || { cat nproc.txt; fail "sslx run --nproc 2 failed"; }
+"$python" - srun_runs/base/log.h5 nproc_runs/base/log.h5 <<'PY' || fail "srun's ranks trained otherwise than --nproc 2"
+import sys
+import h5py
+import numpy as np
+
+def series(path, name):
+    with h5py.File(path, "r") as log:
+        return np.asarray(log[f"metrics/{name}/step"]), np.asarray(log[f"metrics/{name}/value"])
+
+for name in ("train/loss", "train/tokens", "val/loss"):
+    (a_steps, a), (b_steps, b) = series(sys.argv[1], name), series(sys.argv[2], name)
+    print(name, a.tolist(), b.tolist())
+    assert np.array_equal(a_steps, b_steps) and np.array_equal(a, b), name
+PY
 echo "PASS"
