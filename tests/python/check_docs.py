@@ -11,7 +11,8 @@ bert_vs_gpt. Skipped, each with its reason: the interactive prompt loop, the Slu
 commands that are not sslx (scripts, cmake, h5dump, python3), which other tests cover; the main
 job of scripts/run-main.sh runs first, at the tiny budget, as README's first command.
 
-TOML snippets (```toml blocks) are checked with `sslx run SNIPPET --dry-run`: every key, type and
+Python snippets (```python blocks) run with the system Python against those runs ("log.h5" is
+a job's log). TOML snippets (```toml blocks) are checked with `sslx run SNIPPET --dry-run`: every key, type and
 rule of the schema; only errors that point at files or runs the snippet assumes the reader has
 (an init_from or reward checkpoint, a plugin library) are allowed.
 
@@ -149,6 +150,21 @@ def check(root, docs):
                     tail = "\n    ".join((result.stderr or result.stdout).splitlines()[-8:])
                     failures.append(f"{where}: {shown}\n    {tail}")
 
+        # Python snippets read the runs made above (h5py, the system Python's); a bare "log.h5" is
+        # a job's log.
+        job_log = scratch / "runs" / "bert_vs_gpt" / "gpt,seed=1" / "log.h5"
+        if job_log.exists():
+            (scratch / "log.h5").symlink_to(job_log)
+        for doc in docs:
+            for number, body in blocks(doc, "python"):
+                where = f"{doc.relative_to(root)}:{number}"
+                code = "\n".join(body).replace("<experiment>/<job>", "bert_vs_gpt/gpt,seed=1")
+                result = run([sys.executable, "-c", code], scratch, env)
+                print(f"{'ok' if result.returncode == 0 else 'FAILED'} {where}: Python snippet")
+                if result.returncode != 0:
+                    tail = "\n    ".join(result.stderr.splitlines()[-6:])
+                    failures.append(f"{where}: Python snippet\n    {tail}")
+
         for doc in docs:
             for number, body in blocks(doc, "toml"):
                 where = f"{doc.relative_to(root)}:{number}"
@@ -176,7 +192,7 @@ def check(root, docs):
 
 
 def self_test():
-    """Negative control: a wrong command and a wrong snippet are reported, a right one is not."""
+    """Negative control: a wrong command and wrong snippets are reported, right ones are not."""
     with tempfile.TemporaryDirectory(prefix="sslx-docs-self-test-") as directory:
         root = pathlib.Path(directory)
         (root / "docs").mkdir()
@@ -185,15 +201,18 @@ def self_test():
             "build/sslx run experiments/gpt_fortunes.toml --dry-run model.n_heads=7\n```\n")
         (root / "docs" / "guide.md").write_text(
             '```toml\n[sweep]\n"optim.lr" = "range(1e-4, 4e-4, 1e-4)"\n```\n'
-            '```toml\n[schedule]\nname = "cosine"\nlr = 3e-4\ntotal_steps = 1000\n```\n')
+            '```toml\n[schedule]\nname = "cosine"\nlr = 3e-4\ntotal_steps = 1000\n```\n'
+            '```python\nimport h5py\nh5py.File("log.h5", "r")["metrics/train/no_such_metric"]\n```\n'
+            '```python\nimport h5py\nprint(h5py.File("log.h5", "r")["metrics/train/loss/value"][:])\n'
+            '```\n')
         failures = check(root, [root / "README.md", root / "docs" / "guide.md"])
     expected = ["README.md:3: build/sslx run experiments/gpt_fortunes.toml --dry-run "
-                "model.n_heads=7", "docs/guide.md:2: TOML snippet"]
+                "model.n_heads=7", "docs/guide.md:12: Python snippet", "docs/guide.md:2: TOML snippet"]
     found = [failure.splitlines()[0] for failure in failures]
     if found != expected:
         print(f"self-test: expected the failures {expected}, got {found}")
         sys.exit(1)
-    print("self-test: the wrong command and the wrong snippet were reported, the others passed")
+    print("self-test: the wrong command and snippets were reported, the others passed")
 
 
 def main():
