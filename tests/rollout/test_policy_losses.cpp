@@ -42,7 +42,7 @@ at::Tensor grid(const std::function<double(double, double)>& f) {
 }
 
 void check_close(const at::Tensor& got, const std::vector<double>& expected,
-                 double tolerance = 1e-6) {
+                 double tolerance = 1e-12) {
   const at::Tensor flat = got.to(torch::kDouble).reshape({-1}).contiguous();
   REQUIRE(flat.numel() == static_cast<std::int64_t>(expected.size()));
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -102,11 +102,11 @@ TEST_CASE("policy losses: clipped surrogate, clip fraction, value loss and norma
               expected.at("value_loss"));
   const auto& reduce = expected.at("reduce");
   CHECK(reduce_tokens(surrogate, in.mask, LossNormalisation::sequence_mean, 8).item<double>() ==
-        Approx(reduce[0]).margin(1e-6));
+        Approx(reduce[0]).margin(1e-12));
   CHECK(reduce_tokens(surrogate, in.mask, LossNormalisation::token_mean, 8).item<double>() ==
-        Approx(reduce[1]).margin(1e-6));
+        Approx(reduce[1]).margin(1e-12));
   CHECK(reduce_tokens(surrogate, in.mask, LossNormalisation::constant_length, 8).item<double>() ==
-        Approx(reduce[2]).margin(1e-6));
+        Approx(reduce[2]).margin(1e-12));
   // Negative control: the three normalisations really differ on ragged lengths.
   CHECK(std::abs(reduce[0] - reduce[1]) > 1e-2);
 }
