@@ -42,7 +42,53 @@ struct Window {
   double grad_norm_sum = 0;
   std::int64_t steps = 0;
   Metrics metrics;
+
+  void add(const StepReport& step, double step_seconds) {
+    steps += 1;
+    seconds += step_seconds;
+    tokens += static_cast<double>(step.n_tokens);
+    if (step.skipped) return;
+    loss_sum += step.loss * static_cast<double>(step.n_targets);
+    targets += static_cast<double>(step.n_targets);
+    grad_norm_sum += step.grad_norm;
+    for (const auto& [name, metric] : step.metrics)
+      metrics[name].add(metric);
+  }
 };
+
+// The training row of `state`'s step (averages over `window`) into the log, and the progress
+// line on stderr (rewritten in place on a terminal).
+void write_training_row(log::RunLogWriter& log, const Window& window, const TrainerState& state,
+                        const TrainerOptions& options, double lr, double flops_per_token,
+                        bool tty) {
+  const std::int64_t step = state.step;
+  const double tokens_per_second = window.tokens / std::max(window.seconds, 1e-9);
+  if (window.targets > 0) {
+    log.log("train", "loss", step, window.loss_sum / window.targets);
+    for (const auto& [name, metric] : window.metrics)
+      log.log("train", name, step, metric.sum / metric.count);
+  }
+  log.log("train", "lr", step, lr);
+  log.log("train", "grad_norm", step, window.grad_norm_sum / window.steps);
+  log.log("train", "skipped_steps", step, static_cast<double>(state.skipped_steps));
+  log.log("train", "tokens", step, static_cast<double>(state.tokens_seen));
+  log.log("train", "tokens_per_second", step, tokens_per_second);
+  log.log("train", "model_flops_per_second", step, tokens_per_second * flops_per_token);
+  char line[256];
+  const bool bounded = options.max_steps > 0;
+  const double remaining =
+      bounded ? (options.max_steps - step) * (window.seconds / window.steps) : 0;
+  std::snprintf(line, sizeof line, "step %lld%s  loss %.4f  lr %.2e  %.0f tok/s%s%s",
+                static_cast<long long>(step),
+                bounded ? ("/" + std::to_string(options.max_steps)).c_str() : "",
+                window.targets > 0 ? window.loss_sum / window.targets : NAN, lr, tokens_per_second,
+                bounded ? "  ETA " : "", bounded ? format_duration(remaining).c_str() : "");
+  if (tty) {
+    std::cerr << '\r' << line << "\033[K" << std::flush;
+  } else {
+    std::cerr << line << '\n';
+  }
+}
 
 // Distinct trained parameters (a tied LM head shares the embedding: counted once).
 std::int64_t parameter_count(const torch::nn::Module& model) {
@@ -214,6 +260,26 @@ Metrics Trainer::evaluate(data::Split split) {
   return totals;
 }
 
+bool Trainer::validate(log::RunLogWriter* log) {
+  const std::int64_t step = state_.step;
+  const Metrics metrics = evaluate(data::Split::kValidation);
+  state_.evaluated_step = step;
+  const auto texts = objective_.take_evaluation_texts();
+  const double loss = metrics.at("loss").sum / metrics.at("loss").count;
+  if (log != nullptr) {
+    for (const auto& [name, metric] : metrics)
+      log->log("val", name, step, metric.sum / metric.count);
+    log->log_texts(step, texts);
+    log->log("val", "perplexity", step, std::exp(loss));
+  }
+  if (state_.has_best && loss >= state_.best_metric) return false;
+  state_.has_best = true;
+  state_.best_metric = loss;
+  state_.best_step = step;
+  state_.evaluations_without_improvement = 0;
+  return true;
+}
+
 std::vector<bool> Trainer::agreed(std::vector<bool> flags) {
   if (group_ == nullptr) return flags;
   at::Tensor values = at::zeros({static_cast<std::int64_t>(flags.size())}, at::kFloat);
@@ -310,20 +376,7 @@ RunOutcome Trainer::run() {
     const auto elapsed = [&] { return elapsed_before + seconds_since(start); };
     const bool tty = console::stderr_is_tty();
 
-    const auto log_evaluation = [&](std::int64_t step) {
-      const Metrics metrics = evaluate(data::Split::kValidation);
-      state_.evaluated_step = step;
-      const auto texts = objective_.take_evaluation_texts();
-      const double loss = metrics.at("loss").sum / metrics.at("loss").count;
-      if (log != nullptr) {
-        for (const auto& [name, metric] : metrics)
-          log->log("val", name, step, metric.sum / metric.count);
-        log->log_texts(step, texts);
-        log->log("val", "perplexity", step, std::exp(loss));
-      }
-      return loss;
-    };
-    if (options_.eval_at_start && state_.step == 0) log_evaluation(0);
+    if (options_.eval_at_start && state_.step == 0) validate(log);
 
     Window window;
     RunOutcome outcome = RunOutcome::kCompleted;
@@ -352,16 +405,7 @@ RunOutcome Trainer::run() {
       }
       ++state_.step;
       state_.tokens_seen += result.n_targets;
-      window.steps += 1;
-      window.seconds += seconds_since(step_start);
-      window.tokens += static_cast<double>(result.n_tokens);
-      if (!result.skipped) {
-        window.loss_sum += result.loss * static_cast<double>(result.n_targets);
-        window.targets += static_cast<double>(result.n_targets);
-        window.grad_norm_sum += result.grad_norm;
-        for (const auto& [name, metric] : result.metrics)
-          window.metrics[name].add(metric);
-      }
+      window.add(result, seconds_since(step_start));
 
       flags = agreed({budget_spent(elapsed()), stop.requested()});
       const bool last = flags[0];
@@ -374,48 +418,15 @@ RunOutcome Trainer::run() {
       // And when stopping on a signal: the log then ends at the step of the final checkpoint.
       if (log != nullptr &&
           (state_.step % options_.log_every == 0 || last || may_checkpoint || stopping)) {
-        const double tokens_per_second = window.tokens / std::max(window.seconds, 1e-9);
-        if (window.targets > 0) {
-          log->log("train", "loss", state_.step, window.loss_sum / window.targets);
-          for (const auto& [name, metric] : window.metrics) {
-            log->log("train", name, state_.step, metric.sum / metric.count);
-          }
-        }
-        log->log("train", "lr", state_.step, lr);
-        log->log("train", "grad_norm", state_.step, window.grad_norm_sum / window.steps);
-        log->log("train", "skipped_steps", state_.step, static_cast<double>(state_.skipped_steps));
-        log->log("train", "tokens", state_.step, static_cast<double>(state_.tokens_seen));
-        log->log("train", "tokens_per_second", state_.step, tokens_per_second);
-        log->log("train", "model_flops_per_second", state_.step,
-                 tokens_per_second * objective_.training_flops_per_token());
-        char line[256];
-        const double remaining = options_.max_steps > 0 ? (options_.max_steps - state_.step) *
-                                                              (window.seconds / window.steps)
-                                                        : 0;
-        std::snprintf(
-            line, sizeof line, "step %lld%s  loss %.4f  lr %.2e  %.0f tok/s%s%s",
-            static_cast<long long>(state_.step),
-            options_.max_steps > 0 ? ("/" + std::to_string(options_.max_steps)).c_str() : "",
-            window.targets > 0 ? window.loss_sum / window.targets : NAN, lr, tokens_per_second,
-            options_.max_steps > 0 ? "  ETA " : "",
-            options_.max_steps > 0 ? format_duration(remaining).c_str() : "");
-        if (tty) {
-          std::cerr << '\r' << line << "\033[K" << std::flush;
-        } else {
-          std::cerr << line << '\n';
-        }
+        write_training_row(*log, window, state_, options_, lr,
+                           objective_.training_flops_per_token(), tty);
         window = Window{};
       }
 
       evaluated_last_step = false;
       if (options_.eval_every > 0 && state_.step % options_.eval_every == 0 && !last) {
-        const double val_loss = log_evaluation(state_.step);
         evaluated_last_step = true;
-        if (!state_.has_best || val_loss < state_.best_metric) {
-          state_.has_best = true;
-          state_.best_metric = val_loss;
-          state_.best_step = state_.step;
-          state_.evaluations_without_improvement = 0;
+        if (validate(log)) {
           if (options_.keep_best) {
             state_.elapsed_seconds = elapsed();
             checkpoint(log);
@@ -439,13 +450,7 @@ RunOutcome Trainer::run() {
     // holds those rows): it is not evaluated twice.
     if (outcome != RunOutcome::kInterrupted && !evaluated_last_step &&
         state_.evaluated_step != state_.step) {
-      const double val_loss = log_evaluation(state_.step);
-      if (!state_.has_best || val_loss < state_.best_metric) {
-        state_.has_best = true;
-        state_.best_metric = val_loss;
-        state_.best_step = state_.step;
-        state_.evaluations_without_improvement = 0;
-      }
+      validate(log);
     }
     state_.elapsed_seconds = elapsed();
     checkpoint(log);

@@ -51,6 +51,9 @@ class Trainer {
   StepReport objective_step();
   // Mean loss and metrics over the split's evaluation batches.
   Metrics evaluate(data::Split split);
+  // Evaluates the validation split at the current step and logs it (rank 0: `log`); returns
+  // whether its loss is the best so far, which it then records as the best step.
+  bool validate(log::RunLogWriter* log);
   bool budget_spent(double elapsed) const;
   // `flags` with each entry true when it is true on any rank (itself in a single process).
   std::vector<bool> agreed(std::vector<bool> flags);

@@ -193,6 +193,15 @@ std::size_t prompts(const std::string& screen) {
   return n;
 }
 
+// Characters on the screen after the line that echoes `prompt` (the whole screen once that line
+// has scrolled away): what the generation printed. The screen is a fixed window, so its size
+// alone stops growing once an earlier generation has filled it.
+std::size_t printed_after(const std::string& screen, const std::string& prompt) {
+  const std::string echo = "sslx> " + prompt;
+  const auto at = screen.rfind(echo);
+  return at == std::string::npos ? screen.size() : screen.size() - (at + echo.size());
+}
+
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
@@ -216,16 +225,14 @@ TEST_CASE("generate --interactive in a real terminal: streaming, Ctrl-C stops on
       0);
   REQUIRE(tmux.wait_for([](const std::string& s) { return prompts(s) == 1; }));
   REQUIRE(tmux.tmux({"send-keys", "-t", "gen", "Hello", "Enter"}).exit_code == 0);
-  // Tokens arrive while the generation runs: the screen grows past the echoed prompt.
-  const std::size_t before = tmux.screen().size();
-  REQUIRE(tmux.wait_for([&](const std::string& s) { return s.size() > before + 40; }));
+  // Tokens arrive while the generation runs: text appears after the echoed prompt.
+  REQUIRE(tmux.wait_for([](const std::string& s) { return printed_after(s, "Hello") > 40; }));
   REQUIRE(tmux.tmux({"send-keys", "-t", "gen", "C-c"}).exit_code == 0);
   REQUIRE(tmux.wait_for([](const std::string& s) { return count(s, "[stopped]") == 1; }));
   // The program is still there: a second prompt, stopped the same way, then Ctrl-D quits.
   REQUIRE(tmux.wait_for([](const std::string& s) { return prompts(s) >= 2; }));
   REQUIRE(tmux.tmux({"send-keys", "-t", "gen", "Again", "Enter"}).exit_code == 0);
-  const std::size_t second = tmux.screen().size();
-  REQUIRE(tmux.wait_for([&](const std::string& s) { return s.size() > second + 40; }));
+  REQUIRE(tmux.wait_for([](const std::string& s) { return printed_after(s, "Again") > 40; }));
   REQUIRE(tmux.tmux({"send-keys", "-t", "gen", "C-c"}).exit_code == 0);
   REQUIRE(tmux.wait_for([](const std::string& s) { return count(s, "[stopped]") == 2; }));
   REQUIRE(tmux.wait_for([](const std::string& s) { return prompts(s) >= 3; }));
