@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "nn/lookup_table.h"
+
 namespace sslx::nn {
 
 struct LearnedPositionsOptions {
@@ -18,7 +20,7 @@ struct LearnedPositionsOptions {
   double init_std = 0.02;
 };
 
-class LearnedPositionsImpl : public torch::nn::Module {
+class LearnedPositionsImpl : public torch::nn::Module, public LookupTable {
  public:
   explicit LearnedPositionsImpl(const LearnedPositionsOptions& options);
 
@@ -26,6 +28,8 @@ class LearnedPositionsImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& positions);
 
   const LearnedPositionsOptions& options() const { return options_; }
+
+  const at::Tensor& table() const override { return weight; }
 
   at::Tensor weight;  // (P, E)
 

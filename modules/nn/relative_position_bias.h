@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+#include "nn/lookup_table.h"
+
 namespace sslx::nn {
 
 // T5's _relative_position_bucket, op for op (the logarithm in float32 as in T5).
@@ -30,7 +32,7 @@ struct RelativePositionBiasOptions {
   std::int64_t max_distance = 128;
 };
 
-class RelativePositionBiasImpl : public torch::nn::Module {
+class RelativePositionBiasImpl : public torch::nn::Module, public LookupTable {
  public:
   explicit RelativePositionBiasImpl(const RelativePositionBiasOptions& options);
 
@@ -39,6 +41,8 @@ class RelativePositionBiasImpl : public torch::nn::Module {
   at::Tensor forward(std::int64_t query_length, std::int64_t key_length, std::int64_t offset = 0);
 
   const RelativePositionBiasOptions& options() const { return options_; }
+
+  const at::Tensor& table() const override { return weight; }
 
   at::Tensor weight;  // (K, H)
 

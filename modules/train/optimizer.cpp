@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <set>
 
+#include "nn/lookup_table.h"
+
 namespace sslx::train {
 namespace {
 
@@ -24,11 +26,14 @@ std::string human(std::int64_t count) {
 
 ParameterGroups split_for_weight_decay(const torch::nn::Module& module,
                                        const OptimizerOptions& options) {
-  // Embedding tables are found by module type, not by name: any Embedding's weight.
+  // Embedding tables are found by what their module is, not by name: any Embedding's weight and
+  // every nn::LookupTable's (learned positions, relative-position buckets).
   std::set<const void*> embeddings;
   for (const auto& item : module.named_modules()) {
     if (const auto* embedding = item.value()->as<torch::nn::EmbeddingImpl>()) {
       embeddings.insert(embedding->weight.unsafeGetTensorImpl());
+    } else if (const auto* table = dynamic_cast<const nn::LookupTable*>(item.value().get())) {
+      embeddings.insert(table->table().unsafeGetTensorImpl());
     }
   }
   ParameterGroups groups;

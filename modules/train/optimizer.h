@@ -1,7 +1,8 @@
 // AdamW with decoupled weight decay, and the weight-decay policy: which parameters decay.
 // Matrices of linear layers decay; biases, norm weights (every 1-D parameter) and embedding
-// tables do not unless configured (GPT-2/nanoGPT/HF practice). The policy is printed at start-up
-// so that a run's log says what it did.
+// tables (token, token-type and learned position embeddings, T5's relative-position buckets: every
+// torch::nn::Embedding and nn::LookupTable) do not unless configured. The policy is printed at
+// start-up so that a run's log says what it did.
 #pragma once
 
 #include <torch/nn/module.h>

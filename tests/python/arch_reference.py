@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""Reference outputs of tiny encoder, decoder and encoder_decoder backbones.
+"""Reference outputs, gradients and training trajectories of tiny encoder, decoder and
+encoder_decoder backbones.
 
 An independent float64 implementation in plain PyTorch functions (Debian's python3-torch), not
 sharing code with sslx. Every parameter is set by formula from its name's rank among the sorted
-names, so the C++ test (tests/arch/test_reference_values.cpp) sets the same weights without a
+names, so the C++ tests (tests/arch/test_reference_values.cpp) set the same weights without a
 weight file. Writes, per model: its parameters (name and shape: the key set the C++ model must
-have) and the hidden states of a fixed batch.
+have), the hidden states of a fixed batch, and for a fixed loss on them (a frozen output
+projection by formula, cross-entropy against fixed labels at the real positions) the loss, the
+gradient of every parameter, the losses of 10 AdamW steps (weight decay on matrices but not on
+embedding tables, gradients clipped to norm 1) and every parameter after them.
 
 Run: /usr/bin/python3 tests/python/arch_reference.py > tests/python/arch_reference.txt
 """
@@ -202,41 +206,121 @@ def key_valid():
     return valid
 
 
+GPT2 = dict(norm="layer_norm", eps=1e-5, pre=True, bias=True, scale=True, positions="learned",
+            activation=("gelu", False), token_types=0)
+
+
+def causal(length):
+    return torch.tril(torch.ones(length, length, dtype=torch.bool))[None].expand(B, length, length)
+
+
+# Each model: its parameters, hidden(p) for the fixed batch, the labels of the loss and where
+# they count (padded encoder positions do not).
 def encoder_model():
     p = parameter_shapes(BERT, [("stack", False)])
     ids, valid = tokens(B, T, 1), key_valid()
     types = torch.tensor([[0, 0, 1, 1, 1], [0, 1, 1, 1, 1]])
     allowed = valid[:, None, :].expand(B, T, T)
-    return p, stack(embed(ids, p, BERT, types), p, "stack", BERT, allowed, causal=False)
+    return p, lambda p: stack(embed(ids, p, BERT, types), p, "stack", BERT, allowed, causal=False), valid
 
 
-def decoder_model():
-    p = parameter_shapes(LLAMA, [("stack", False)])
-    ids = tokens(B, T, 2)
-    allowed = torch.tril(torch.ones(T, T, dtype=torch.bool))[None].expand(B, T, T)
-    return p, stack(embed(ids, p, LLAMA), p, "stack", LLAMA, allowed, causal=True)
+def decoder_model(cfg, shift):
+    p = parameter_shapes(cfg, [("stack", False)])
+    ids = tokens(B, T, shift)
+    return p, lambda p: stack(embed(ids, p, cfg), p, "stack", cfg, causal(T), causal=True), \
+        torch.ones(B, T, dtype=torch.bool)
 
 
 def encoder_decoder_model():
     p = parameter_shapes(T5, [("encoder", False), ("decoder", True)])
     source, target, valid = tokens(B, T, 3), tokens(B, T - 1, 4), key_valid()
-    memory = stack(embed(source, p, T5), p, "encoder", T5, valid[:, None, :].expand(B, T, T), causal=False)
     U = T - 1
-    causal = torch.tril(torch.ones(U, U, dtype=torch.bool))[None].expand(B, U, U)
-    return p, stack(embed(target, p, T5), p, "decoder", T5, causal, causal=True, memory=memory,
-                    memory_allowed=valid[:, None, :].expand(B, U, T))
+
+    def hidden(p):
+        memory = stack(embed(source, p, T5), p, "encoder", T5, valid[:, None, :].expand(B, T, T),
+                       causal=False)
+        return stack(embed(target, p, T5), p, "decoder", T5, causal(U), causal=True, memory=memory,
+                     memory_allowed=valid[:, None, :].expand(B, U, T))
+
+    return p, hidden, torch.ones(B, U, dtype=torch.bool)
+
+
+MODELS = {
+    "encoder": encoder_model,
+    "decoder": lambda: decoder_model(LLAMA, 2),
+    "decoder_gpt2": lambda: decoder_model(GPT2, 5),
+    "encoder_decoder": encoder_decoder_model,
+}
+
+
+# ---- the loss and training ----------------------------------------------------------------------
+LR, BETAS, ADAM_EPS, WEIGHT_DECAY, MAX_NORM, STEPS = 1e-2, (0.9, 0.95), 1e-8, 0.1, 1.0, 10
+
+
+def loss_of(hidden, counted):
+    """Mean cross-entropy of hidden @ W^T against labels (b, t) -> (3 b + 5 t + 7) mod V at the
+    counted positions; W (V, E) = 0.3 cos(0.7 i + 0.2), frozen."""
+    head = (0.3 * torch.cos(0.7 * torch.arange(V * E) + 0.2)).reshape(V, E)
+    logits = hidden @ head.T
+    labels = tokens(hidden.shape[0], hidden.shape[1], 7)
+    nll = torch.logsumexp(logits, -1) - logits.gather(-1, labels[..., None])[..., 0]
+    return (nll * counted).sum() / counted.sum()
+
+
+def is_embedding_table(name):
+    """Lookup tables (token, position, token-type embeddings, relative-position buckets): not
+    decayed, as matrices of linear layers are."""
+    return name.startswith("embeddings.") and not name.startswith("embeddings.norm") \
+        or name.endswith("relative_bias.weight")
+
+
+def train(p, hidden, counted):
+    """STEPS AdamW steps; returns the loss before each step."""
+    for value in p.values():
+        value.requires_grad_(True)
+    decay = [n for n in p if p[n].dim() >= 2 and not is_embedding_table(n)]
+    rest = [n for n in p if n not in decay]
+    optimizer = torch.optim.AdamW(
+        [{"params": [p[n] for n in decay], "weight_decay": WEIGHT_DECAY},
+         {"params": [p[n] for n in rest], "weight_decay": 0.0}],
+        lr=LR, betas=BETAS, eps=ADAM_EPS)
+    losses = []
+    for _ in range(STEPS):
+        optimizer.zero_grad()
+        loss = loss_of(hidden(p), counted)
+        losses.append(loss.item())
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(p.values()), MAX_NORM)
+        optimizer.step()
+    return losses
+
+
+def numbers(tensor):
+    return " ".join(f"{x:.17g}" for x in tensor.flatten().tolist())
 
 
 def main():
     print(f"# tests/python/arch_reference.py: V {V}, E {E}, F {F}, P {P}, H {H}, G {G}, L {L}, B {B}, T {T}")
-    for name, model in (("encoder", encoder_model), ("decoder", decoder_model),
-                        ("encoder_decoder", encoder_decoder_model)):
-        params, hidden = model()
+    for name, model in MODELS.items():
+        params, hidden, counted = model()
         print("model", name, len(params))
         for key, value in params.items():
             print("param", key, *value.shape)
-        print("hidden", *hidden.shape)
-        print(" ".join(f"{x:.17g}" for x in hidden.flatten().tolist()))
+        out = hidden(params)
+        print("hidden", *out.shape)
+        print(numbers(out))
+        for value in params.values():
+            value.requires_grad_(True)
+        loss = loss_of(hidden(params), counted)
+        grads = torch.autograd.grad(loss, list(params.values()))
+        print("loss", f"{loss.item():.17g}")
+        for key, grad in zip(params, grads):
+            print("grad", key)
+            print(numbers(grad))
+        print("trajectory", " ".join(f"{x:.17g}" for x in train(params, hidden, counted)))
+        for key, value in params.items():
+            print("trained", key)
+            print(numbers(value.detach()))
 
 
 if __name__ == "__main__":

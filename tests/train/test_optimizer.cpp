@@ -4,6 +4,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "nn/learned_positions.h"
+#include "nn/relative_position_bias.h"
 #include "train/optimizer.h"
 
 using namespace sslx;
@@ -38,6 +40,22 @@ TEST_CASE("weight decay applies to matrices only, unless configured - tied weigh
   CHECK(groups.decay.size() == 4);
   CHECK_THAT(train::describe(groups, {.weight_decay = 0.1}),
              Catch::Contains("weight decay 0.1 on 4 tensors"));
+}
+
+TEST_CASE("learned positions and relative-position buckets are embedding tables, not matrices") {
+  const auto model = std::make_shared<torch::nn::Module>();
+  model->register_module("positions", nn::LearnedPositions(nn::LearnedPositionsOptions{
+                                          .max_positions = 8, .d_model = 4}));
+  model->register_module("relative_bias",
+                         nn::RelativePositionBias(nn::RelativePositionBiasOptions{.n_heads = 2}));
+  model->register_module("proj", torch::nn::Linear(4, 4));
+  auto groups = train::split_for_weight_decay(*model, {});
+  CHECK(groups.decay_names == std::vector<std::string>{"proj.weight"});
+  CHECK(groups.no_decay_names ==
+        std::vector<std::string>{"positions.weight", "relative_bias.weight", "proj.bias"});
+  groups = train::split_for_weight_decay(*model, {.decay_embeddings = true});
+  CHECK(groups.decay_names ==
+        std::vector<std::string>{"positions.weight", "relative_bias.weight", "proj.weight"});
 }
 
 TEST_CASE("AdamW groups: decoupled decay only where the policy says - lr is set per step") {
