@@ -27,7 +27,7 @@
 
 #include "cli/builtins.h"
 #include "config/resolve.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "objectives/objective_registry.h"
 #include "registry/registry_index.h"
 #include "train/optimizer.h"
@@ -145,6 +145,9 @@ int main(int argc, char** argv) {
   add("sft", {"model.arch=decoder", "objective.name=sft",
               "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
               "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"});
+  add("sft_packed", {"model.arch=decoder", "objective.name=sft", "objective.packing=true",
+                     "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
+                     "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"});
   add("reward_model", {"model.arch=decoder", "objective.name=reward_model",
                        "objective.train_files=[\"" + pairs + "preferences_train.jsonl\"]",
                        "objective.validation_files=[\"" + pairs + "preferences_val.jsonl\"]"});

@@ -8,7 +8,7 @@
 #include "architectures/architecture_options.h"
 #include "architectures/architecture_registry.h"
 #include "config/toml_io.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "interop/hf_import.h"
 #include "util/error.h"
 #include "util/strings.h"

@@ -3,6 +3,7 @@
 
 #include "config/resolve.h"
 #include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "data/packing.h"
 #include "registry/registry_index.h"
 #include "support.h"

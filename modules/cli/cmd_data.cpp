@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/config_loading.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "data/sentencepiece_tokenizer.h"
 
 namespace sslx::cli {

@@ -21,7 +21,7 @@
 #include "cli/slurm_launcher.h"
 #include "config/config_error.h"
 #include "config/toml_io.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "dist/rendezvous.h"
 #include "log/report.h"
 #include "train/trainer_options.h"

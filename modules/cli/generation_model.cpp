@@ -2,6 +2,7 @@
 
 #include "architectures/architecture_registry.h"
 #include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "data/sentencepiece_tokenizer.h"
 #include "interop/hf_import.h"
 #include "interop/run_model.h"

@@ -13,7 +13,7 @@
 
 #include "config/flatten.h"
 #include "config/toml_io.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "dist/process_group.h"
 #include "eval/evaluator.h"
 #include "log/run_log.h"

@@ -1,16 +1,13 @@
 // Registries of the data module: tokenizers ([tokenizer], chosen by `name`) and corpus sources
-// ([data], chosen by `source`), and the one function that turns a config into tokenized,
-// split, cached LM data.
+// ([data], chosen by `source`). data/lm_data.h turns a config into tokenized, split, cached data.
 #pragma once
 
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 
 #include "config/node.h"
 #include "data/corpus_source.h"
-#include "data/shard_cache.h"
 #include "data/tokenizer.h"
 #include "registry/registry.h"
 
@@ -28,24 +25,10 @@ using CorpusRegistry = registry::Registry<CorpusSource>;
 TokenizerRegistry& tokenizer_registry();
 CorpusRegistry& corpus_registry();
 
+// Registers the built-in tokenizers and corpus sources once (builtin_tokenizers.cpp,
+// corpus_sources.cpp).
 void register_builtin_data();
-
-struct LmData {
-  std::unique_ptr<Tokenizer> tokenizer;
-  PreparedCorpus corpus;
-  SkipReport skips;
-  std::optional<double> entropy_rate;                // known for synthetic sources
-  std::map<std::string, std::int64_t> label_counts;  // documents per label, for labelled sources
-};
-
-// Builds the tokenizer and the per-split token corpora described by a validated config.
-LmData prepare_lm_data(const config::Node& config);
-// Whether the vocabulary of a validated [tokenizer] table is learned from the [data] corpus (a
-// SentencePiece tokenizer without a model file): two runs then share token ids only when they
-// share both tables.
-bool vocabulary_depends_on_corpus(const config::Node& tokenizer);
-
-// Builds only the tokenizer (training a SentencePiece model on the corpus when it needs one).
-std::unique_ptr<Tokenizer> build_tokenizer(const config::Node& config);
+void register_builtin_tokenizers();
+void register_builtin_corpora();
 
 }  // namespace sslx::data

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "config/config_error.h"
+#include "data/data_registry.h"
 #include "eval/builtin_evaluators.h"
 #include "registry/registry_index.h"
 #include "util/console.h"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "config/node.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "registry/registry.h"
 
 namespace sslx::eval {

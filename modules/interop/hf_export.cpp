@@ -4,6 +4,7 @@
 
 #include "architectures/architecture_registry.h"
 #include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "data/sentencepiece_tokenizer.h"
 #include "interop/hf_convert.h"
 #include "interop/hf_import.h"

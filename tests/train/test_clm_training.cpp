@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include "config/resolve.h"
-#include "data/data_registry.h"
 #include "objectives/objective_registry.h"
 #include "registry/registry_index.h"
 #include "support.h"

@@ -8,7 +8,7 @@
 
 #include "config/resolve.h"
 #include "config/toml_io.h"
-#include "data/data_registry.h"
+#include "data/lm_data.h"
 #include "objectives/objective_registry.h"
 #include "registry/registry_index.h"
 #include "support.h"
