@@ -44,7 +44,7 @@ bench_step() {  # OBJECTIVE OUTPUT [ENV...]
     --benchmark_out="$output" --benchmark_out_format=json >/dev/null
 }
 
-objectives=(clm clm_document_mask mlm span_corruption prefix_lm sft reward_model)
+objectives=(clm clm_document_mask mlm span_corruption prefix_lm sft sft_packed reward_model)
 for objective in "${objectives[@]}"; do
   echo "sslx $objective ..." >&2
   bench_step "$objective" "$out/$objective.json" -u OMP_WAIT_POLICY

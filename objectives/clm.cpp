@@ -1,38 +1,17 @@
 #include "objectives/clm.h"
 
-#include <torch/nn/functional/loss.h>
 #include <torch/torch.h>
 
-#include "objectives/batch_indices.h"
 #include "objectives/mlm_masking.h"
 #include "objectives/run_checks.h"
 
 namespace sslx::objectives {
 
-namespace F = torch::nn::functional;
-
-train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels) {
-  // logits (B, T, V), labels (B, T)
-  const auto vocab = logits.size(-1);
-  const at::Tensor flat_labels = labels.reshape({-1});
-  train::LossTerms terms;
-  terms.loss_sum =
-      F::cross_entropy(logits.reshape({-1, vocab}), flat_labels,
-                       F::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kSum));
-  const at::Tensor valid = flat_labels != kIgnore;
-  terms.n_targets = valid.sum().item<std::int64_t>();
-  const at::Tensor correct = (logits.reshape({-1, vocab}).argmax(-1) == flat_labels) & valid;
-  terms.metrics["accuracy"] = {static_cast<double>(correct.sum().item<std::int64_t>()),
-                               static_cast<double>(terms.n_targets)};
-  return terms;
-}
-
+// CLM draws nothing at random: no stream beside the sampler.
 ClmObjective::ClmObjective(const config::Node& options, const ObjectiveContext& context)
-    : document_mask_(options.get_bool("document_mask")),
-      batch_size_(context.trainer.batch_size),
-      sequence_length_(context.trainer.sequence_length),
-      blocks_(context.corpus, context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      sampler_(training_sampler(blocks_.train().size(), context.seed)) {
+    : BlockLmObjective(context, "", context.tokenizer.specials().require_eos(),
+                       context.trainer.sequence_length + 1),
+      document_mask_(options.get_bool("document_mask")) {
   require_architecture("clm", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
 }
@@ -49,7 +28,7 @@ double ClmObjective::training_flops_per_token() const {
 }
 
 train::Batch ClmObjective::batch_of(const data::PackedBlocks& blocks,
-                                    const std::vector<std::int64_t>& indices) const {
+                                    const std::vector<std::int64_t>& indices, RngStream&) const {
   const auto B = static_cast<std::int64_t>(indices.size());
   const std::int64_t L = sequence_length_;
   std::vector<std::int64_t> inputs(B * L), labels(B * L), segments(B * L), positions(B * L);
@@ -81,34 +60,13 @@ train::Batch ClmObjective::batch_of(const data::PackedBlocks& blocks,
   return batch;
 }
 
-train::Batch ClmObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(blocks_.train(), indices);
-}
-
-bool ClmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = blocks_.of(split);
-  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
-  if (indices.empty()) return false;
-  batch = batch_of(blocks, indices);
-  return true;
-}
-
-train::LossTerms ClmObjective::loss(const train::Batch& batch) {
+at::Tensor ClmObjective::logits(const train::Batch& batch) {
   arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
   if (document_mask_) {
     inputs.segment_ids = batch.at("segment_ids");
     inputs.position_ids = batch.at("position_ids");
   }
-  return next_token_loss(model_->logits(inputs), batch.at("labels"));
-}
-
-void ClmObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-}
-
-void ClmObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
+  return model_->logits(inputs);
 }
 
 void register_clm() {

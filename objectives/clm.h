@@ -9,43 +9,25 @@
 #pragma once
 
 #include "data/packing.h"
-#include "data/sampler.h"
-#include "objectives/language_model.h"
-#include "objectives/objective_registry.h"
-#include "objectives/split_blocks.h"
+#include "objectives/block_lm_objective.h"
 
 namespace sslx::objectives {
 
-class ClmObjective : public train::Objective {
+class ClmObjective : public BlockLmObjective<data::PackedBlocks> {
  public:
   ClmObjective(const config::Node& options, const ObjectiveContext& context);
 
   std::string name() const override { return "clm"; }
-  std::vector<std::string> metric_names() const override { return {"accuracy"}; }
-  torch::nn::Module& model() override { return *model_; }
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
-  train::LossTerms loss(const train::Batch& batch) override;
-  void save_state(train::TrainerState& state) const override;
-  void load_state(const train::TrainerState& state) override;
   train::StreamPrediction stream_prediction() const override;
+  at::Tensor logits(const train::Batch& batch) override;
 
  private:
-  train::Batch batch_of(const data::PackedBlocks& blocks,
-                        const std::vector<std::int64_t>& indices) const;
+  train::Batch batch_of(const data::PackedBlocks& blocks, const std::vector<std::int64_t>& indices,
+                        RngStream& rng) const override;
 
   bool document_mask_;
-  std::int64_t batch_size_;
-  std::int64_t sequence_length_;
-  LanguageModel model_{nullptr};
-  SplitBlocks<data::PackedBlocks> blocks_;
-  data::Sampler sampler_;
 };
-
-// Next-token loss terms from logits (B, T, V) and labels (B, T) with kIgnore: summed NLL,
-// label count, and accuracy as (correct, count).
-train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels);
 
 void register_clm();
 

@@ -10,17 +10,16 @@
 
 namespace sslx::objectives {
 DpoObjective::DpoObjective(const config::Node& options, const ObjectiveContext& context)
-    : beta_(options.get_float("beta")),
+    : FileSplitObjective(context,
+                         [&](const std::string& files_key, PairCounts& counts) {
+                           return read_preference_split(options, files_key, context.tokenizer,
+                                                        context.trainer.sequence_length, "dpo",
+                                                        counts);
+                         }),
+      beta_(options.get_float("beta")),
       label_smoothing_(options.get_float("label_smoothing")),
       kind_(rl::preference_loss_from(options.get_string("loss"))),
-      batch_size_(context.trainer.batch_size),
-      sequence_length_(context.trainer.sequence_length),
-      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
-      train_(read_preference_split(options, "train_files", context.tokenizer, sequence_length_,
-                                   "dpo", train_counts_)),
-      validation_(read_preference_split(options, "validation_files", context.tokenizer,
-                                        sequence_length_, "dpo", validation_counts_)),
-      sampler_(training_sampler(static_cast<std::int64_t>(train_.size()), context.seed)) {
+      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())) {
   require_architecture("dpo", context.model, {"decoder"});
   auto models = policy_and_reference(context.model, context.tokenizer.vocab_size(),
                                      options.get_string("init_from"));
@@ -72,26 +71,13 @@ const at::Tensor& DpoObjective::reference_log_probs(bool validation) {
   return cache;
 }
 
-train::Batch DpoObjective::batch_of(bool validation, const std::vector<std::int64_t>& indices) {
-  const at::Tensor reference =
-      reference_log_probs(validation).index_select(0, torch::tensor(indices, torch::kLong));
-  train::Batch batch = preference_batch(validation ? validation_ : train_, indices, pad_);
+train::Batch DpoObjective::batch_of(data::Split split, const std::vector<std::int64_t>& indices) {
+  const at::Tensor reference = reference_log_probs(split == data::Split::kValidation)
+                                   .index_select(0, torch::tensor(indices, torch::kLong));
+  train::Batch batch = preference_batch(examples(split), indices, pad_);
   batch.tensors["reference_chosen"] = reference.select(1, 0);
   batch.tensors["reference_rejected"] = reference.select(1, 1);
   return batch;
-}
-
-train::Batch DpoObjective::train_batch() {
-  return batch_of(false, sampled_indices(sampler_, batch_size_));
-}
-
-bool DpoObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const auto indices =
-      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.size()),
-                         static_cast<std::int64_t>(validation_.size()));
-  if (indices.empty()) return false;
-  batch = batch_of(split == data::Split::kValidation, indices);
-  return true;
 }
 
 train::LossTerms DpoObjective::loss(const train::Batch& batch) {
@@ -112,7 +98,7 @@ train::LossTerms DpoObjective::loss(const train::Batch& batch) {
 }
 
 void DpoObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
+  FileSplitObjective::save_state(state);
   if (reference_train_.defined()) state.tensors["dpo/reference_train"] = reference_train_;
   if (reference_validation_.defined())
     state.tensors["dpo/reference_validation"] = reference_validation_;
@@ -125,7 +111,7 @@ void DpoObjective::to_device(const c10::Device& device) {
 }
 
 void DpoObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
+  FileSplitObjective::load_state(state);
   const auto restore = [&state](const std::string& name, std::size_t pairs, at::Tensor& cache) {
     const auto it = state.tensors.find(name);
     if (it == state.tensors.end()) return;

@@ -16,15 +16,14 @@
 
 #include <vector>
 
-#include "data/sampler.h"
+#include "objectives/file_split_objective.h"
 #include "objectives/language_model.h"
-#include "objectives/objective_registry.h"
 #include "objectives/policy_losses.h"
 #include "objectives/reward_model.h"
 
 namespace sslx::objectives {
 
-class DpoObjective : public train::Objective {
+class DpoObjective : public FileSplitObjective<PairSequences, PairCounts> {
  public:
   DpoObjective(const config::Node& options, const ObjectiveContext& context);
 
@@ -35,8 +34,6 @@ class DpoObjective : public train::Objective {
   torch::nn::Module& model() override { return *policy_; }
   void to_device(const c10::Device& device) override;
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
   train::LossTerms loss(const train::Batch& batch) override;
   void save_state(train::TrainerState& state) const override;
   void load_state(const train::TrainerState& state) override;
@@ -46,23 +43,18 @@ class DpoObjective : public train::Objective {
   const at::Tensor& reference_log_probs(bool validation);
 
  private:
-  train::Batch batch_of(bool validation, const std::vector<std::int64_t>& indices);
+  train::Batch batch_of(data::Split split, const std::vector<std::int64_t>& indices) override;
   // (2B) sequence log-probabilities of a preference batch's rows under `model`.
   at::Tensor sequence_log_probs(LanguageModelImpl& model, const train::Batch& batch) const;
 
   double beta_;
   double label_smoothing_;
   rl::PreferenceLoss kind_;
-  std::int64_t batch_size_;
-  std::int64_t sequence_length_;
   data::TokenId pad_;
   LanguageModel policy_{nullptr};
   LanguageModel reference_{nullptr};
   c10::Device device_{c10::kCPU};  // where the models are (trainer.device)
-  PairCounts train_counts_, validation_counts_;
-  std::vector<PairSequences> train_, validation_;
   at::Tensor reference_train_, reference_validation_;
-  data::Sampler sampler_;
 };
 
 void register_dpo();

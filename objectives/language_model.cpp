@@ -1,10 +1,12 @@
 #include "objectives/language_model.h"
 
+#include <torch/nn/functional/loss.h>
 #include <torch/torch.h>
 
 #include "architectures/architecture_registry.h"
 #include "interop/hf_import.h"
 #include "nn/state_io.h"
+#include "objectives/mlm_masking.h"
 #include "train/checkpoint.h"
 #include "util/console.h"
 #include "util/error.h"
@@ -73,6 +75,23 @@ PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t 
   for (auto& parameter : models.reference->parameters())
     parameter.requires_grad_(false);
   return models;
+}
+
+train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  namespace F = torch::nn::functional;
+  // logits (B, T, V), labels (B, T)
+  const auto vocab = logits.size(-1);
+  const at::Tensor flat_labels = labels.reshape({-1});
+  train::LossTerms terms;
+  terms.loss_sum =
+      F::cross_entropy(logits.reshape({-1, vocab}), flat_labels,
+                       F::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kSum));
+  const at::Tensor valid = flat_labels != kIgnore;
+  terms.n_targets = valid.sum().item<std::int64_t>();
+  const at::Tensor correct = (logits.reshape({-1, vocab}).argmax(-1) == flat_labels) & valid;
+  terms.metrics["accuracy"] = {static_cast<double>(correct.sum().item<std::int64_t>()),
+                               static_cast<double>(terms.n_targets)};
+  return terms;
 }
 
 }  // namespace sslx::objectives

@@ -10,6 +10,7 @@
 #include "architectures/architecture.h"
 #include "architectures/heads.h"
 #include "config/node.h"
+#include "train/objective.h"
 
 namespace sslx::objectives {
 
@@ -44,5 +45,9 @@ struct PolicyAndReference {
 };
 PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t vocab_size,
                                         const std::string& init_from);
+
+// Next-token loss terms from logits (B, T, V) and labels (B, T) with kIgnore: summed NLL,
+// label count, and accuracy as (correct, count).
+train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels);
 
 }  // namespace sslx::objectives

@@ -4,8 +4,6 @@
 
 #include "config/config_error.h"
 #include "data/byte_tokenizer.h"
-#include "objectives/batch_indices.h"
-#include "objectives/clm.h"
 #include "objectives/run_checks.h"
 #include "util/strings.h"
 
@@ -41,14 +39,11 @@ std::vector<bool> byte_word_starts(const std::vector<TokenId>& tokens,
 }
 
 MlmObjective::MlmObjective(const config::Node& options, const ObjectiveContext& context)
-    : masking_(masking_options(options)),
+    : BlockLmObjective(context, kRngName, context.tokenizer.specials().require_eos(),
+                       context.trainer.sequence_length),
+      masking_(masking_options(options)),
       whole_word_(options.get_bool("whole_word_masking")),
-      batch_size_(context.trainer.batch_size),
-      sequence_length_(context.trainer.sequence_length),
-      seed_(context.seed),
-      specials_(context.tokenizer.specials()),
-      blocks_(context.corpus, specials_.require_eos(), sequence_length_),
-      draws_(blocks_.train().size(), context.seed, kRngName) {
+      specials_(context.tokenizer.specials()) {
   require_architecture("mlm", context.model, {"encoder"});
   if (whole_word_ && context.tokenizer.name() != "byte") {
     throw config::ConfigError(
@@ -86,36 +81,8 @@ train::Batch MlmObjective::batch_of(const data::PackedBlocks& blocks,
   return batch;
 }
 
-train::Batch MlmObjective::train_batch() {
-  const auto indices = sampled_indices(draws_.sampler, batch_size_);
-  return batch_of(blocks_.train(), indices, draws_.rng);
-}
-
-bool MlmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = blocks_.of(split);
-  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
-  if (indices.empty()) return false;
-  RngStream rng(seed_, "mlm_eval/" + data::to_string(split) + "/" + std::to_string(index));
-  batch = batch_of(blocks, indices, rng);
-  return true;
-}
-
 at::Tensor MlmObjective::logits(const train::Batch& batch) {
   return model_->logits({.token_ids = batch.at("input_ids")});
-}
-
-train::LossTerms MlmObjective::loss(const train::Batch& batch) {
-  // The same summed cross-entropy over labelled positions as CLM; here only the chosen
-  // positions carry labels, and nothing is shifted.
-  return next_token_loss(logits(batch), batch.at("labels"));
-}
-
-void MlmObjective::save_state(train::TrainerState& state) const {
-  draws_.save(state);
-}
-
-void MlmObjective::load_state(const train::TrainerState& state) {
-  draws_.load(state);
 }
 
 void register_mlm() {

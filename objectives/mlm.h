@@ -15,11 +15,8 @@
 #pragma once
 
 #include "data/packing.h"
-#include "data/sampler.h"
-#include "objectives/language_model.h"
+#include "objectives/block_lm_objective.h"
 #include "objectives/mlm_masking.h"
-#include "objectives/objective_registry.h"
-#include "objectives/split_blocks.h"
 
 namespace sslx::objectives {
 
@@ -27,36 +24,22 @@ namespace sslx::objectives {
 std::vector<bool> byte_word_starts(const std::vector<TokenId>& tokens,
                                    const data::SpecialTokens& specials);
 
-class MlmObjective : public train::Objective {
+class MlmObjective : public BlockLmObjective<data::PackedBlocks> {
  public:
   MlmObjective(const config::Node& options, const ObjectiveContext& context);
 
   std::string name() const override { return "mlm"; }
-  std::vector<std::string> metric_names() const override { return {"accuracy"}; }
-  torch::nn::Module& model() override { return *model_; }
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
-  train::LossTerms loss(const train::Batch& batch) override;
-  void save_state(train::TrainerState& state) const override;
-  void load_state(const train::TrainerState& state) override;
-
-  // logits (B, L, V) of a batch, as loss() computes them.
-  at::Tensor logits(const train::Batch& batch);
+  // logits (B, L, V) of a batch: only the chosen positions carry labels, nothing is shifted.
+  at::Tensor logits(const train::Batch& batch) override;
 
  private:
   train::Batch batch_of(const data::PackedBlocks& blocks, const std::vector<std::int64_t>& indices,
-                        RngStream& rng) const;
+                        RngStream& rng) const override;
 
   MaskingOptions masking_;
   bool whole_word_;
-  std::int64_t batch_size_;
-  std::int64_t sequence_length_;
-  std::uint64_t seed_;
   const data::SpecialTokens& specials_;
-  LanguageModel model_{nullptr};
-  SplitBlocks<data::PackedBlocks> blocks_;
-  TrainingDraws draws_;
 };
 
 void register_mlm();

@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include "objectives/batch_indices.h"
-#include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
 #include "objectives/run_checks.h"
 #include "util/error.h"
@@ -16,12 +14,9 @@ constexpr const char* kRngName = "prefix_lm_split";
 }  // namespace
 
 PrefixLmObjective::PrefixLmObjective(const config::Node&, const ObjectiveContext& context)
-    : encoder_decoder_(is_kind(context.model, "encoder_decoder")),
-      batch_size_(context.trainer.batch_size),
-      sequence_length_(context.trainer.sequence_length),
-      seed_(context.seed),
-      blocks_(context.corpus, context.tokenizer.specials().require_eos(), sequence_length_ + 1),
-      draws_(blocks_.train().size(), context.seed, kRngName) {
+    : BlockLmObjective(context, kRngName, context.tokenizer.specials().require_eos(),
+                       context.trainer.sequence_length + 1),
+      encoder_decoder_(is_kind(context.model, "encoder_decoder")) {
   require_architecture("prefix_lm", context.model, {"decoder", "encoder_decoder"});
   if (encoder_decoder_) pad_ = context.tokenizer.specials().require_pad();
   if (sequence_length_ < 2) {
@@ -94,20 +89,6 @@ train::Batch PrefixLmObjective::encoder_decoder_batch(
   return batch;
 }
 
-train::Batch PrefixLmObjective::train_batch() {
-  const auto indices = sampled_indices(draws_.sampler, batch_size_);
-  return batch_of(blocks_.train(), indices, draws_.rng);
-}
-
-bool PrefixLmObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const data::PackedBlocks& blocks = blocks_.of(split);
-  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
-  if (indices.empty()) return false;
-  RngStream rng(seed_, "prefix_lm_eval/" + data::to_string(split) + "/" + std::to_string(index));
-  batch = batch_of(blocks, indices, rng);
-  return true;
-}
-
 at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_masks) {
   arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
   if (encoder_decoder_) {
@@ -117,18 +98,6 @@ at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_masks)
     inputs.prefix_length = batch.at("prefix_length");
   }
   return model_->logits(inputs);
-}
-
-train::LossTerms PrefixLmObjective::loss(const train::Batch& batch) {
-  return next_token_loss(logits(batch), batch.at("labels"));
-}
-
-void PrefixLmObjective::save_state(train::TrainerState& state) const {
-  draws_.save(state);
-}
-
-void PrefixLmObjective::load_state(const train::TrainerState& state) {
-  draws_.load(state);
 }
 
 void register_prefix_lm() {

@@ -21,48 +21,31 @@
 #pragma once
 
 #include "data/packing.h"
-#include "data/sampler.h"
-#include "objectives/language_model.h"
-#include "objectives/objective_registry.h"
-#include "objectives/split_blocks.h"
-#include "util/rng.h"
+#include "objectives/block_lm_objective.h"
 
 namespace sslx::objectives {
 
-class PrefixLmObjective : public train::Objective {
+class PrefixLmObjective : public BlockLmObjective<data::PackedBlocks> {
  public:
   PrefixLmObjective(const config::Node& options, const ObjectiveContext& context);
 
   std::string name() const override { return "prefix_lm"; }
-  std::vector<std::string> metric_names() const override { return {"accuracy"}; }
-  torch::nn::Module& model() override { return *model_; }
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
-  train::LossTerms loss(const train::Batch& batch) override;
-  void save_state(train::TrainerState& state) const override;
-  void load_state(const train::TrainerState& state) override;
-
+  at::Tensor logits(const train::Batch& batch) override { return logits(batch, true); }
   // logits (B, L, V) of a batch as loss() computes them. For tests' negative controls, with
   // `with_masks` false: without the prefix (a plain causal decoder), or on encoder_decoder
   // without the encoder's padding mask.
-  at::Tensor logits(const train::Batch& batch, bool with_masks = true);
+  at::Tensor logits(const train::Batch& batch, bool with_masks);
 
  private:
   train::Batch batch_of(const data::PackedBlocks& blocks, const std::vector<std::int64_t>& indices,
-                        RngStream& rng) const;
+                        RngStream& rng) const override;
   // The encoder_decoder form of the rows `blocks` (each L + 1 tokens) split at `splits`.
   train::Batch encoder_decoder_batch(const std::vector<data::PackedBlock>& blocks,
                                      const std::vector<std::int64_t>& splits) const;
 
   bool encoder_decoder_;
   data::TokenId pad_ = 0;  // the decoder's start token and padding (encoder_decoder)
-  std::int64_t batch_size_;
-  std::int64_t sequence_length_;
-  std::uint64_t seed_;
-  LanguageModel model_{nullptr};
-  SplitBlocks<data::PackedBlocks> blocks_;
-  TrainingDraws draws_;
 };
 
 void register_prefix_lm();

@@ -150,15 +150,14 @@ void add_preference_fields(config::Schema& schema) {
 
 RewardModelObjective::RewardModelObjective(const config::Node& options,
                                            const ObjectiveContext& context)
-    : batch_size_(context.trainer.batch_size),
-      sequence_length_(context.trainer.sequence_length),
+    : FileSplitObjective(context,
+                         [&](const std::string& files_key, PairCounts& counts) {
+                           return read_preference_split(options, files_key, context.tokenizer,
+                                                        context.trainer.sequence_length,
+                                                        "reward_model", counts);
+                         }),
       center_coef_(options.get_float("center_coef")),
-      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
-      train_(read_preference_split(options, "train_files", context.tokenizer, sequence_length_,
-                                   "reward_model", train_counts_)),
-      validation_(read_preference_split(options, "validation_files", context.tokenizer,
-                                        sequence_length_, "reward_model", validation_counts_)),
-      sampler_(training_sampler(static_cast<std::int64_t>(train_.size()), context.seed)) {
+      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())) {
   require_architecture("reward_model", context.model, {"encoder", "decoder", "encoder_decoder"});
   model_ = RewardModel(context.model, context.tokenizer.vocab_size());
   const std::string& init_from = options.get_string("init_from");
@@ -173,23 +172,9 @@ double RewardModelObjective::training_flops_per_token() const {
   return model_->backbone->training_flops_per_token(sequence_length_);
 }
 
-train::Batch RewardModelObjective::batch_of(const std::vector<PairSequences>& pairs,
-                                            const std::vector<std::int64_t>& indices) const {
-  return preference_batch(pairs, indices, pad_);
-}
-
-train::Batch RewardModelObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_, indices);
-}
-
-bool RewardModelObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const auto indices =
-      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.size()),
-                         static_cast<std::int64_t>(validation_.size()));
-  if (indices.empty()) return false;
-  batch = batch_of(split == data::Split::kValidation ? validation_ : train_, indices);
-  return true;
+train::Batch RewardModelObjective::batch_of(data::Split split,
+                                            const std::vector<std::int64_t>& indices) {
+  return preference_batch(examples(split), indices, pad_);
 }
 
 train::LossTerms RewardModelObjective::loss(const train::Batch& batch) {
@@ -197,14 +182,6 @@ train::LossTerms RewardModelObjective::loss(const train::Batch& batch) {
   const std::int64_t B = batch.n_targets;
   return reward_pair_loss(rewards.slice(0, 0, B), rewards.slice(0, B, 2 * B), batch.at("margin"),
                           center_coef_);
-}
-
-void RewardModelObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-}
-
-void RewardModelObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
 }
 
 void register_reward_model() {

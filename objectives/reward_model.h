@@ -25,9 +25,8 @@
 
 #include "architectures/heads.h"
 #include "data/jsonl_reader.h"
-#include "data/sampler.h"
 #include "data/tokenizer.h"
-#include "objectives/objective_registry.h"
+#include "objectives/file_split_objective.h"
 
 namespace sslx::objectives {
 
@@ -66,7 +65,7 @@ std::vector<PairSequences> read_preference_sequences(const std::vector<std::stri
                                                      const data::Tokenizer& tokenizer,
                                                      std::int64_t max_length, PairCounts& counts);
 
-class RewardModelObjective : public train::Objective {
+class RewardModelObjective : public FileSplitObjective<PairSequences, PairCounts> {
  public:
   RewardModelObjective(const config::Node& options, const ObjectiveContext& context);
 
@@ -74,27 +73,14 @@ class RewardModelObjective : public train::Objective {
   std::vector<std::string> metric_names() const override { return {"accuracy", "margin"}; }
   torch::nn::Module& model() override { return *model_; }
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
   train::LossTerms loss(const train::Batch& batch) override;
-  void save_state(train::TrainerState& state) const override;
-  void load_state(const train::TrainerState& state) override;
-
-  const PairCounts& train_counts() const { return train_counts_; }
-  const PairCounts& validation_counts() const { return validation_counts_; }
 
  private:
-  train::Batch batch_of(const std::vector<PairSequences>& pairs,
-                        const std::vector<std::int64_t>& indices) const;
+  train::Batch batch_of(data::Split split, const std::vector<std::int64_t>& indices) override;
 
-  std::int64_t batch_size_;
-  std::int64_t sequence_length_;
   double center_coef_;
   data::TokenId pad_;
   RewardModel model_{nullptr};
-  PairCounts train_counts_, validation_counts_;
-  std::vector<PairSequences> train_, validation_;
-  data::Sampler sampler_;
 };
 
 // A (2B, T) batch of the chosen rows then the rejected rows of `pairs`[indices]: "input_ids",

@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "data/batching.h"
 #include "data/jsonl_reader.h"
 #include "objectives/batch_indices.h"
-#include "objectives/clm.h"
 #include "objectives/file_splits.h"
+#include "objectives/language_model.h"
 #include "objectives/mlm_masking.h"
 #include "objectives/run_checks.h"
 #include "util/console.h"
@@ -53,6 +55,27 @@ std::optional<SftSequence> sft_sequence(const TokenizedExample& example,
   if (total > n) ++counts.truncated;
   ++counts.kept;
   return sequence;
+}
+
+std::vector<SftSequence> pack_sequences(const std::vector<SftSequence>& sequences,
+                                        std::int64_t sequence_length) {
+  std::vector<SftSequence> rows;
+  for (const SftSequence& sequence : sequences) {
+    const auto n = static_cast<std::int64_t>(sequence.inputs.size());
+    if (rows.empty() ||
+        static_cast<std::int64_t>(rows.back().inputs.size()) + n > sequence_length) {
+      rows.emplace_back();
+    }
+    SftSequence& row = rows.back();
+    const std::int64_t segment = row.segment_ids.empty() ? 0 : row.segment_ids.back() + 1;
+    row.inputs.insert(row.inputs.end(), sequence.inputs.begin(), sequence.inputs.end());
+    row.labels.insert(row.labels.end(), sequence.labels.begin(), sequence.labels.end());
+    for (std::int64_t t = 0; t < n; ++t) {
+      row.segment_ids.push_back(segment);
+      row.position_ids.push_back(t);
+    }
+  }
+  return rows;
 }
 
 namespace {
@@ -103,20 +126,27 @@ std::vector<SftSequence> read_sequences(const config::Node& options, const std::
     throw Error("sft: " + files_key + " gave no example with a completion token",
                 "check the files and format, or raise trainer.sequence_length");
   }
-  return sequences;
+  if (!options.get_bool("packing")) return sequences;
+  std::vector<SftSequence> rows = pack_sequences(sequences, sequence_length);
+  counts.rows = static_cast<std::int64_t>(rows.size());
+  std::int64_t tokens = 0;
+  for (const SftSequence& row : rows)
+    tokens += static_cast<std::int64_t>(row.inputs.size());
+  console::info("sft " + files_key + ": packed into " + std::to_string(counts.rows) +
+                " rows of up to " + std::to_string(sequence_length) + " tokens (" +
+                std::to_string(100 * tokens / (counts.rows * sequence_length)) + "% filled)");
+  return rows;
 }
 
 }  // namespace
 
 SftObjective::SftObjective(const config::Node& options, const ObjectiveContext& context)
-    : batch_size_(context.trainer.batch_size),
-      sequence_length_(context.trainer.sequence_length),
-      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
-      train_(read_sequences(options, "train_files", context.tokenizer, sequence_length_,
-                            train_counts_)),
-      validation_(read_sequences(options, "validation_files", context.tokenizer, sequence_length_,
-                                 validation_counts_)),
-      sampler_(training_sampler(static_cast<std::int64_t>(train_.size()), context.seed)) {
+    : FileSplitObjective(context,
+                         [&](const std::string& files_key, SftCounts& counts) {
+                           return read_sequences(options, files_key, context.tokenizer,
+                                                 context.trainer.sequence_length, counts);
+                         }),
+      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())) {
   require_architecture("sft", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
   const std::string& init_from = options.get_string("init_from");
@@ -127,8 +157,8 @@ double SftObjective::training_flops_per_token() const {
   return model_->backbone->training_flops_per_token(sequence_length_);
 }
 
-train::Batch SftObjective::batch_of(const std::vector<SftSequence>& sequences,
-                                    const std::vector<std::int64_t>& indices) const {
+train::Batch SftObjective::batch_of(data::Split split, const std::vector<std::int64_t>& indices) {
+  const std::vector<SftSequence>& sequences = examples(split);
   std::vector<std::vector<data::TokenId>> inputs, labels;
   for (const std::int64_t index : indices) {
     inputs.push_back(sequences[index].inputs);
@@ -145,37 +175,30 @@ train::Batch SftObjective::batch_of(const std::vector<SftSequence>& sequences,
   batch.tensors["input_ids"] = ids(padded_inputs.tokens);
   batch.tensors["labels"] = ids(padded_labels.tokens);
   batch.tensors["key_valid"] = torch::arange(T).unsqueeze(0) < lengths.unsqueeze(1);  // (B, T)
+  if (!sequences[indices.front()].segment_ids.empty()) {
+    // Packed rows: padding gets segment -1 and position 0 (masked by key_valid, never a label).
+    std::vector<std::int64_t> segments(B * T, -1), positions(B * T, 0);
+    for (std::int64_t b = 0; b < B; ++b) {
+      const SftSequence& row = sequences[indices[b]];
+      std::copy(row.segment_ids.begin(), row.segment_ids.end(), segments.begin() + b * T);
+      std::copy(row.position_ids.begin(), row.position_ids.end(), positions.begin() + b * T);
+    }
+    batch.tensors["segment_ids"] = torch::tensor(segments, torch::kInt64).reshape({B, T});
+    batch.tensors["position_ids"] = torch::tensor(positions, torch::kInt64).reshape({B, T});
+  }
   batch.n_tokens = lengths.sum().item<std::int64_t>();
   batch.n_targets = (batch.tensors["labels"] != kIgnore).sum().item<std::int64_t>();
   return batch;
 }
 
-train::Batch SftObjective::train_batch() {
-  const auto indices = sampled_indices(sampler_, batch_size_);
-  return batch_of(train_, indices);
-}
-
-bool SftObjective::eval_batch(data::Split split, std::int64_t index, train::Batch& batch) {
-  const auto indices =
-      file_split_indices(split, index, batch_size_, static_cast<std::int64_t>(train_.size()),
-                         static_cast<std::int64_t>(validation_.size()));
-  if (indices.empty()) return false;
-  batch = batch_of(split == data::Split::kValidation ? validation_ : train_, indices);
-  return true;
-}
-
 train::LossTerms SftObjective::loss(const train::Batch& batch) {
-  return next_token_loss(
-      model_->logits({.token_ids = batch.at("input_ids"), .key_valid = batch.at("key_valid")}),
-      batch.at("labels"));
-}
-
-void SftObjective::save_state(train::TrainerState& state) const {
-  state.sampler = sampler_.state();
-}
-
-void SftObjective::load_state(const train::TrainerState& state) {
-  sampler_.restore(state.sampler);
+  arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids"),
+                                  .key_valid = batch.at("key_valid")};
+  if (batch.tensors.count("segment_ids") > 0) {
+    inputs.segment_ids = batch.at("segment_ids");
+    inputs.position_ids = batch.at("position_ids");
+  }
+  return next_token_loss(model_->logits(inputs), batch.at("labels"));
 }
 
 void register_sft() {
@@ -186,6 +209,11 @@ void register_sft() {
               .doc = "JSONL format: {prompt, completion}, {messages} (chat template) or {text}",
               .choices = {"prompt_completion", "messages", "text"}});
   add_file_split_fields(schema, "examples");
+  schema.add({.key = "packing",
+              .type = config::Type::kBool,
+              .default_value = false,
+              .doc = "pack examples in order into rows of sequence_length tokens (attention and "
+                     "positions stay inside each example; batch_size counts rows)"});
   schema.add({.key = "prompt_field",
               .type = config::Type::kString,
               .default_value = "prompt",

@@ -1,6 +1,11 @@
 // Supervised fine-tuning (SFT): next-token prediction on a decoder with the loss only on the
 // completion (or assistant) tokens.
 //
+// Packing (objective.packing = true): examples are packed in order into rows of up to
+// sequence_length positions (pack_sequences) instead of one example per row padded to the longest
+// of its batch; batch_size then counts rows. The loss is the same sum over the same labels; only
+// the padding, which costs compute and trains nothing, goes.
+//
 // Data (the objective's own JSONL files, not [data]): {"prompt","completion"}, {"messages"}
 // rendered by a ChatTemplate, or {"text"} (every token trained). Each example is a list of
 // segments marked trainable or not, tokenized segment by segment, so the prompt boundary is exact
@@ -21,10 +26,9 @@
 #include <vector>
 
 #include "data/chat_template.h"
-#include "data/sampler.h"
 #include "data/tokenizer.h"
+#include "objectives/file_split_objective.h"
 #include "objectives/language_model.h"
-#include "objectives/objective_registry.h"
 
 namespace sslx::objectives {
 
@@ -38,23 +42,36 @@ struct TokenizedExample {
 TokenizedExample tokenize_segments(const std::vector<data::Segment>& segments,
                                    const data::Tokenizer& tokenizer, data::TokenId eos);
 
-// One training sequence: inputs (n) and labels (n) with kIgnore where no loss is taken.
+// One training sequence: inputs (n) and labels (n) with kIgnore where no loss is taken. A packed
+// row (objective.packing) holds several examples one after the other, with each position's
+// example (segment_ids, 0, 1, ...) and its position inside that example (position_ids); both are
+// empty in a sequence of one example.
 struct SftSequence {
   std::vector<data::TokenId> inputs;
   std::vector<data::TokenId> labels;
+  std::vector<std::int64_t> segment_ids;
+  std::vector<std::int64_t> position_ids;
 };
 
 struct SftCounts {
   std::int64_t kept = 0;
   std::int64_t truncated = 0;
   std::int64_t dropped = 0;  // no trainable label left after truncation
+  std::int64_t rows = 0;     // packed rows (objective.packing), else 0
 };
 
 // Shifts and truncates to at most `sequence_length` inputs; nullopt when every label is ignored.
 std::optional<SftSequence> sft_sequence(const TokenizedExample& example,
                                         std::int64_t sequence_length, SftCounts& counts);
 
-class SftObjective : public train::Objective {
+// Packs `sequences` in order into rows of at most `sequence_length` positions: a sequence joins
+// the current row while it fits, else starts the next row. Each example was shifted on its own,
+// so no label predicts across examples; with segment_ids and position_ids attention and positions
+// stay inside each example too, and the summed loss of a row is the sum of its examples' losses.
+std::vector<SftSequence> pack_sequences(const std::vector<SftSequence>& sequences,
+                                        std::int64_t sequence_length);
+
+class SftObjective : public FileSplitObjective<SftSequence, SftCounts> {
  public:
   SftObjective(const config::Node& options, const ObjectiveContext& context);
 
@@ -62,26 +79,13 @@ class SftObjective : public train::Objective {
   std::vector<std::string> metric_names() const override { return {"accuracy"}; }
   torch::nn::Module& model() override { return *model_; }
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
   train::LossTerms loss(const train::Batch& batch) override;
-  void save_state(train::TrainerState& state) const override;
-  void load_state(const train::TrainerState& state) override;
-
-  const SftCounts& train_counts() const { return train_counts_; }
-  const SftCounts& validation_counts() const { return validation_counts_; }
 
  private:
-  train::Batch batch_of(const std::vector<SftSequence>& sequences,
-                        const std::vector<std::int64_t>& indices) const;
+  train::Batch batch_of(data::Split split, const std::vector<std::int64_t>& indices) override;
 
-  std::int64_t batch_size_;
-  std::int64_t sequence_length_;
   data::TokenId pad_;
   LanguageModel model_{nullptr};
-  SftCounts train_counts_, validation_counts_;
-  std::vector<SftSequence> train_, validation_;
-  data::Sampler sampler_;
 };
 
 void register_sft();

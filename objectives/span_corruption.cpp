@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "objectives/batch_indices.h"
-#include "objectives/clm.h"
 #include "objectives/mlm_masking.h"
 #include "objectives/run_checks.h"
 #include "util/error.h"
@@ -51,15 +49,13 @@ std::vector<TokenId> ContiguousBlocks::block(std::int64_t index) const {
 
 SpanCorruptionObjective::SpanCorruptionObjective(const config::Node& options,
                                                  const ObjectiveContext& context)
-    : density_(options.get_float("noise_density")),
+    : BlockLmObjective(context, kRngName,
+                       lengths_from(options, context.trainer.sequence_length).raw_tokens),
+      density_(options.get_float("noise_density")),
       mean_span_(options.get_float("mean_noise_span_length")),
       decoder_only_(is_kind(context.model, "decoder")),
-      batch_size_(context.trainer.batch_size),
-      seed_(context.seed),
       specials_(context.tokenizer.specials()),
-      lengths_(lengths_from(options, context.trainer.sequence_length)),
-      blocks_(context.corpus, lengths_.raw_tokens),
-      draws_(blocks_.train().size(), context.seed, kRngName) {
+      lengths_(lengths_from(options, context.trainer.sequence_length)) {
   require_architecture("span_corruption", context.model, {"encoder_decoder", "decoder"});
   specials_.require_eos();
   specials_.require_pad();
@@ -115,22 +111,6 @@ train::Batch SpanCorruptionObjective::batch_of(const ContiguousBlocks& blocks,
   return batch;
 }
 
-train::Batch SpanCorruptionObjective::train_batch() {
-  const auto indices = sampled_indices(draws_.sampler, batch_size_);
-  return batch_of(blocks_.train(), indices, draws_.rng);
-}
-
-bool SpanCorruptionObjective::eval_batch(data::Split split, std::int64_t index,
-                                         train::Batch& batch) {
-  const ContiguousBlocks& blocks = blocks_.of(split);
-  const auto indices = evaluation_indices(index, batch_size_, blocks.size());
-  if (indices.empty()) return false;
-  RngStream rng(seed_,
-                "span_corruption_eval/" + data::to_string(split) + "/" + std::to_string(index));
-  batch = batch_of(blocks, indices, rng);
-  return true;
-}
-
 at::Tensor SpanCorruptionObjective::logits(const train::Batch& batch) {
   if (decoder_only_) {
     return model_->logits(
@@ -138,18 +118,6 @@ at::Tensor SpanCorruptionObjective::logits(const train::Batch& batch) {
   }
   return model_->logits(
       {.token_ids = batch.at("input_ids"), .decoder_token_ids = batch.at("decoder_input_ids")});
-}
-
-train::LossTerms SpanCorruptionObjective::loss(const train::Batch& batch) {
-  return next_token_loss(logits(batch), batch.at("labels"));
-}
-
-void SpanCorruptionObjective::save_state(train::TrainerState& state) const {
-  draws_.save(state);
-}
-
-void SpanCorruptionObjective::load_state(const train::TrainerState& state) {
-  draws_.load(state);
 }
 
 void register_span_corruption() {

@@ -14,11 +14,8 @@
 // "span_corruption_noise", saved in checkpoints; evaluation batch i draws from its own stream.
 #pragma once
 
-#include "data/sampler.h"
-#include "objectives/language_model.h"
-#include "objectives/objective_registry.h"
+#include "objectives/block_lm_objective.h"
 #include "objectives/span_corruption_noise.h"
-#include "objectives/split_blocks.h"
 
 namespace sslx::objectives {
 
@@ -36,39 +33,27 @@ class ContiguousBlocks {
   std::vector<std::int64_t> starts_;  // stream offset of each document, then the total
 };
 
-class SpanCorruptionObjective : public train::Objective {
+class SpanCorruptionObjective : public BlockLmObjective<ContiguousBlocks> {
  public:
   SpanCorruptionObjective(const config::Node& options, const ObjectiveContext& context);
 
   std::string name() const override { return "span_corruption"; }
-  std::vector<std::string> metric_names() const override { return {"accuracy"}; }
-  torch::nn::Module& model() override { return *model_; }
   double training_flops_per_token() const override;
-  train::Batch train_batch() override;
-  bool eval_batch(data::Split split, std::int64_t index, train::Batch& batch) override;
-  train::LossTerms loss(const train::Batch& batch) override;
-  void save_state(train::TrainerState& state) const override;
-  void load_state(const train::TrainerState& state) override;
 
   const SpanLengths& lengths() const { return lengths_; }
   // logits of a batch as loss() computes them: (B, targets, V) on encoder_decoder,
   // (B, inputs + targets - 1, V) on decoder.
-  at::Tensor logits(const train::Batch& batch);
+  at::Tensor logits(const train::Batch& batch) override;
 
  private:
   train::Batch batch_of(const ContiguousBlocks& blocks, const std::vector<std::int64_t>& indices,
-                        RngStream& rng) const;
+                        RngStream& rng) const override;
 
   double density_;
   double mean_span_;
   bool decoder_only_;
-  std::int64_t batch_size_;
-  std::uint64_t seed_;
   const data::SpecialTokens& specials_;
   SpanLengths lengths_;
-  LanguageModel model_{nullptr};
-  SplitBlocks<ContiguousBlocks> blocks_;
-  TrainingDraws draws_;
 };
 
 void register_span_corruption();

@@ -39,6 +39,7 @@ class SplitBlocks {
 
 // The training sampler over `items` and one random stream (masks, noise, split points), saved as
 // TrainerState::sampler and rng_states[stream_name], so a resumed run draws the same next batch.
+// An empty stream name: the objective draws nothing, and only the sampler is saved.
 class TrainingDraws {
  public:
   TrainingDraws(std::int64_t items, std::uint64_t seed, std::string stream_name)
@@ -48,11 +49,11 @@ class TrainingDraws {
 
   void save(train::TrainerState& state) const {
     state.sampler = sampler.state();
-    state.rng_states[stream_name_] = rng.state();
+    if (!stream_name_.empty()) state.rng_states[stream_name_] = rng.state();
   }
   void load(const train::TrainerState& state) {
     sampler.restore(state.sampler);
-    rng.set_state(state.rng_states.at(stream_name_));
+    if (!stream_name_.empty()) rng.set_state(state.rng_states.at(stream_name_));
   }
 
   data::Sampler sampler;

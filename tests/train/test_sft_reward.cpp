@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "data/byte_tokenizer.h"
-#include "objectives/clm.h"
+#include "objectives/language_model.h"
 #include "objectives/mlm_masking.h"
 #include "objectives/reward_model.h"
 #include "objectives/sft.h"
@@ -174,6 +174,45 @@ TEST_CASE("SFT: prompt positions receive no gradient, completion positions do") 
   at::Tensor full_labels = labels.clone();
   full_labels[0].slice(0, 0, prompt - 1).copy_(batch.at("input_ids")[0].slice(0, 1, prompt));
   CHECK(gradient_of_logits(full_labels)[0].slice(0, 0, prompt - 1).min().item<double>() > 0.0);
+}
+
+TEST_CASE("SFT packing: rows of several examples give the loss of the examples one per row") {
+  test::TempDir dir;
+  // Rows of 48 inputs: examples of 12, 30 and 27 inputs fill two rows.
+  const auto rows_of_48 = [](std::string toml) {
+    return toml.replace(toml.find("sequence_length = 40"), 20, "sequence_length = 48");
+  };
+  test::TrainingFixture padded(dir, rows_of_48(sft_config()), "sft_padded");
+  test::TrainingFixture packed(dir, rows_of_48(sft_config("packing = true\n")), "sft_packed");
+  objectives::copy_state(padded.objective->model(), packed.objective->model());
+  auto& objective = dynamic_cast<objectives::SftObjective&>(*packed.objective);
+  CHECK(objective.train_counts().kept == 3);
+  CHECK(objective.train_counts().rows == 2);
+
+  train::Batch one_per_row, rows;
+  REQUIRE(padded.objective->eval_batch(data::Split::kTrain, 0, one_per_row));
+  REQUIRE(packed.objective->eval_batch(data::Split::kTrain, 0, rows));
+  CHECK(one_per_row.at("input_ids").size(0) == 3);
+  CHECK(rows.at("input_ids").size(0) == 2);
+  CHECK(rows.at("position_ids")[0][12].item<std::int64_t>() == 0);  // the second example starts
+  CHECK(rows.n_targets == one_per_row.n_targets);
+  CHECK(rows.n_tokens == one_per_row.n_tokens);
+
+  torch::NoGradGuard no_grad;
+  const auto expected = padded.objective->loss(one_per_row);
+  const auto terms = packed.objective->loss(rows);
+  CHECK(terms.n_targets == expected.n_targets);
+  // float32 sums of ~60 terms.
+  CHECK(terms.loss_sum.item<double>() == Approx(expected.loss_sum.item<double>()).epsilon(1e-5));
+  CHECK(value(terms, "accuracy") == value(expected, "accuracy"));
+
+  // Negative control: the same rows without segments and restarted positions let the second
+  // example attend to the first, and its loss changes.
+  train::Batch leaking = rows;
+  leaking.tensors.erase("segment_ids");
+  leaking.tensors.erase("position_ids");
+  const double leaked = packed.objective->loss(leaking).loss_sum.item<double>();
+  CHECK(std::abs(leaked - expected.loss_sum.item<double>()) > 1e-3);
 }
 
 TEST_CASE("SFT trains through the Trainer and its validation loss falls") {
