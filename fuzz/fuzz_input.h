@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -58,7 +59,8 @@ inline std::pair<std::string_view, std::string_view> split_at(std::string_view t
 // The non-empty lines of `text` (an empty override or argument is not worth an input).
 inline std::vector<std::string> lines(std::string_view text) {
   std::vector<std::string> parts = sslx::split(text, '\n');
-  std::erase(parts, std::string());
+  // erase-remove rather than C++20's std::erase: the checkpoint harness is compiled as C++17.
+  parts.erase(std::remove(parts.begin(), parts.end(), std::string()), parts.end());
   return parts;
 }
 

@@ -38,7 +38,7 @@ void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& dire
         "give a checkpoint directory (<run>/checkpoints/step-NNNNNNNN), a run's "
         "checkpoints/ folder or a run folder");
   }
-  nn::load_state(model, file);
+  nn::load_state(model, train::model_file(file.parent_path()));
   console::info("init_from: loaded " + file.string());
 }
 

@@ -54,7 +54,7 @@ class RewardModelReward : public Reward {
                       run_config.get_string("objective.name") + ", not reward_model",
                   "name the checkpoint of a reward_model run");
     }
-    const auto state = nn::load_state_dict(weights);
+    const auto state = nn::load_state_dict(train::model_file(checkpoint));
     const auto embedding = state.find("backbone.embeddings.tokens.weight");
     if (embedding != state.end() && embedding->second.size(0) != context.tokenizer.vocab_size()) {
       throw Error("objective.reward.checkpoint: the reward model has a vocabulary of " +

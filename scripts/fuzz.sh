@@ -17,7 +17,7 @@ runs=${1:-20000}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(config override experiment_plan jsonl text run_log sentencepiece safetensors)
+  targets=(config override experiment_plan jsonl text run_log sentencepiece safetensors checkpoint)
 fi
 for tool in clang-14 clang++-14; do
   if ! command -v "$tool" >/dev/null; then

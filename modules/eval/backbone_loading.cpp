@@ -6,6 +6,7 @@
 #include "architectures/architecture_registry.h"
 #include "eval/builtin_evaluators.h"
 #include "nn/state_io.h"
+#include "train/checkpoint.h"
 #include "train/trainer_options.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -17,7 +18,7 @@ constexpr std::string_view kBackbonePrefix = "backbone.";
 
 std::map<std::string, at::Tensor> backbone_tensors(const std::filesystem::path& checkpoint) {
   std::map<std::string, at::Tensor> selected;
-  for (auto& [name, tensor] : nn::load_state_dict(checkpoint / "model.pt")) {
+  for (auto& [name, tensor] : nn::load_state_dict(train::model_file(checkpoint))) {
     if (starts_with(name, kBackbonePrefix))
       selected.emplace(name.substr(kBackbonePrefix.size()), tensor);
   }
@@ -38,7 +39,7 @@ std::optional<std::string> backbone_missing(const std::filesystem::path& checkpo
 }
 
 std::optional<std::string> not_a_language_model(const std::filesystem::path& checkpoint) {
-  for (const auto& [name, tensor] : nn::load_state_dict(checkpoint / "model.pt")) {
+  for (const auto& [name, tensor] : nn::load_state_dict(train::model_file(checkpoint))) {
     if (!starts_with(name, "backbone.") && !starts_with(name, "lm_head."))
       return "model.pt is not a backbone with an LM head (it holds " + name + ")";
   }

@@ -11,6 +11,7 @@
 #include "nn/state_io.h"
 #include "objectives/language_model.h"
 #include "objectives/objective_registry.h"
+#include "train/checkpoint.h"
 #include "util/error.h"
 
 namespace sslx::eval {
@@ -33,7 +34,7 @@ class HeldoutEvaluator : public Evaluator {
                                                                 .corpus = data.corpus,
                                                                 .trainer = trainer,
                                                                 .seed = seed});
-    nn::load_state(objective->model(), context.checkpoint() / "model.pt");
+    nn::load_state(objective->model(), train::model_file(context.checkpoint()));
     objective->model().eval();
     const at::NoGradGuard no_grad;
     train::Metrics totals;

@@ -30,7 +30,7 @@ RunModel read_run_model(const stdfs::path& source) {
       throw IoError(run.config_file.string() + " has no [" + section + "]",
                     "the model and the tokenizer it was trained with are needed");
   }
-  run.state = nn::load_state_dict(model_file);
+  run.state = nn::load_state_dict(train::model_file(run.checkpoint));
   return run;
 }
 

@@ -10,11 +10,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "nn/state_io.h"
 #include "util/crash_point.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/strings.h"
 
 namespace sslx::train {
@@ -37,6 +41,78 @@ std::string reason(const std::exception& error) {
   if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error))
     return torch_error->what_without_backtrace();
   return error.what();
+}
+
+// The checksums file of a checkpoint: a line "<16 hex digits>  <file>" for every other file of
+// the folder, the 64-bit hash of its bytes (util/hash.h), written before trainer_state.toml.
+constexpr const char* kChecksums = "checksums";
+
+std::string file_checksum(const stdfs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read " + path.string() + ": " + std::strerror(errno));
+  Hasher hasher;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    hasher.add(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  return hasher.hex();
+}
+
+// What to do about a damaged file of `checkpoint`.
+std::string damaged_hint(const stdfs::path& checkpoint) {
+  return "the file was changed or damaged after the checkpoint was written; to resume from an "
+         "earlier checkpoint, write its folder name into " +
+         (checkpoint.parent_path() / "latest").string();
+}
+
+// The checksums the checkpoint lists, by file name; empty for a checkpoint written before sslx
+// wrote them.
+std::map<std::string, std::string> listed_checksums(const stdfs::path& checkpoint) {
+  std::map<std::string, std::string> listed;
+  const stdfs::path list = checkpoint / kChecksums;
+  if (!stdfs::is_regular_file(list)) return listed;
+  std::istringstream lines(fs::read_text(list));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::size_t gap = line.find("  ");
+    if (gap != 16 || line.size() <= gap + 2) {
+      throw IoError(list.string() + ": malformed line \"" + line +
+                        "\" (expected 16 hex digits, two spaces, a file name)",
+                    damaged_hint(checkpoint));
+    }
+    listed[line.substr(gap + 2)] = line.substr(0, gap);
+  }
+  return listed;
+}
+
+// Throws IoError naming `name` when the checkpoint lists a checksum for it that its bytes do not
+// have, or lists it and it is missing.
+void verify_file(const stdfs::path& checkpoint, const std::string& name,
+                 const std::map<std::string, std::string>& listed) {
+  const auto it = listed.find(name);
+  if (it == listed.end()) return;
+  const stdfs::path path = checkpoint / name;
+  if (!stdfs::is_regular_file(path)) {
+    throw IoError(path.string() + " is missing from its checkpoint", damaged_hint(checkpoint));
+  }
+  const std::string actual = file_checksum(path);
+  if (actual != it->second) {
+    throw IoError(path.string() + " is damaged: its checksum is " + actual + ", " +
+                      (checkpoint / kChecksums).string() + " says " + it->second,
+                  damaged_hint(checkpoint));
+  }
+}
+
+// Runs `load`, turning LibTorch's errors about the file at `path` into an IoError that names it.
+template <class Load>
+void read_file(const stdfs::path& checkpoint, const stdfs::path& path, const Load& load) {
+  try {
+    load();
+  } catch (const c10::Error& error) {
+    throw IoError("cannot read " + path.string() + ": " + error.what_without_backtrace(),
+                  damaged_hint(checkpoint));
+  }
 }
 
 void write_checkpoint_files(const stdfs::path& folder, const torch::nn::Module& model,
@@ -70,7 +146,21 @@ void write_checkpoint_files(const stdfs::path& folder, const torch::nn::Module& 
     fs::write_text_atomic(folder / name, bytes);
     crash_point();
   }
-  fs::write_text_atomic(folder / "trainer_state.toml", state.to_toml());
+  const std::string state_text = state.to_toml();
+  std::vector<std::string> names;
+  for (const auto& entry : stdfs::directory_iterator(folder))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  std::string checksums =
+      "# The 64-bit hash (FNV-1a, then MurmurHash3's fmix64) of each file's bytes, checked when "
+      "the checkpoint is loaded.\n";
+  for (const auto& name : names)
+    checksums += file_checksum(folder / name) + "  " + name + "\n";
+  checksums += Hasher().add(state_text).hex() + "  trainer_state.toml\n";
+  fs::write_text_atomic(folder / kChecksums, checksums);
+  crash_point();
+  // Last: a folder with trainer_state.toml is a complete checkpoint.
+  fs::write_text_atomic(folder / "trainer_state.toml", state_text);
 }
 
 }  // namespace
@@ -155,27 +245,61 @@ std::optional<stdfs::path> best_checkpoint(const stdfs::path& directory) {
   return checkpoint;
 }
 
+stdfs::path model_file(const stdfs::path& checkpoint) {
+  const stdfs::path path = checkpoint / "model.pt";
+  if (!stdfs::is_regular_file(checkpoint / kChecksums)) return path;  // written before checksums
+  const auto listed = listed_checksums(checkpoint);
+  if (listed.count("model.pt") == 0) {
+    throw IoError(path.string() + " is not listed in " + (checkpoint / kChecksums).string(),
+                  damaged_hint(checkpoint));
+  }
+  verify_file(checkpoint, "model.pt", listed);
+  return path;
+}
+
+void verify_checkpoint(const stdfs::path& checkpoint) {
+  if (!stdfs::is_regular_file(checkpoint / kChecksums)) return;  // written before checksums
+  const auto listed = listed_checksums(checkpoint);
+  // Every file of the folder is listed: a damaged list that leaves files out is no check.
+  for (const auto& entry : stdfs::directory_iterator(checkpoint)) {
+    const std::string name = entry.path().filename().string();
+    if (name != kChecksums && listed.count(name) == 0) {
+      throw IoError(
+          entry.path().string() + " is not listed in " + (checkpoint / kChecksums).string(),
+          damaged_hint(checkpoint));
+    }
+  }
+  for (const auto& [name, checksum] : listed)
+    verify_file(checkpoint, name, listed);
+}
+
 TrainerState load_checkpoint(const stdfs::path& checkpoint, torch::nn::Module& model,
                              torch::optim::Optimizer& optimizer) {
+  verify_checkpoint(checkpoint);
   const auto state_file = checkpoint / "trainer_state.toml";
   TrainerState state = TrainerState::from_toml(fs::read_text(state_file), state_file.string());
-  nn::load_state(model, checkpoint / "model.pt");
+  read_file(checkpoint, checkpoint / "model.pt",
+            [&] { nn::load_state(model, checkpoint / "model.pt"); });
   // Optimizer and objective state go where the model is: a checkpoint written on a GPU resumes
   // on the CPU and the other way round (model.pt always holds CPU tensors).
   const auto parameters = model.parameters();
   const c10::Device device = parameters.empty() ? c10::Device(c10::kCPU) : parameters[0].device();
-  torch::load(optimizer, (checkpoint / "optimizer.pt").string(), device);
+  read_file(checkpoint, checkpoint / "optimizer.pt",
+            [&] { torch::load(optimizer, (checkpoint / "optimizer.pt").string(), device); });
   if (stdfs::is_regular_file(checkpoint / "objective.pt")) {
-    torch::serialize::InputArchive archive;
-    archive.load_from((checkpoint / "objective.pt").string(), device);
-    for (const auto& name : archive.keys()) {
-      at::Tensor tensor;
-      archive.read(name, tensor);
-      state.tensors[name] = tensor;
-    }
+    read_file(checkpoint, checkpoint / "objective.pt", [&] {
+      torch::serialize::InputArchive archive;
+      archive.load_from((checkpoint / "objective.pt").string(), device);
+      for (const auto& name : archive.keys()) {
+        at::Tensor tensor;
+        archive.read(name, tensor);
+        state.tensors[name] = tensor;
+      }
+    });
   }
   at::Tensor generator_state;
-  torch::load(generator_state, (checkpoint / "torch_rng.pt").string());
+  read_file(checkpoint, checkpoint / "torch_rng.pt",
+            [&] { torch::load(generator_state, (checkpoint / "torch_rng.pt").string()); });
   auto generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(generator_state);

@@ -20,8 +20,8 @@
 namespace sslx::train {
 
 // Saves <directory>/step-NNNNNNNN (model.pt, optimizer.pt, torch_rng.pt, objective.pt when the
-// state has tensors, trainer_state.toml and, when `log_file` is given, a copy of the run log as
-// it stands: what restores a log that a crash or a full disk left unreadable), `extra_files`
+// state has tensors, checksums, trainer_state.toml and, when `log_file` is given, a copy of the run
+// log as it stands: what restores a log that a crash or a full disk left unreadable), `extra_files`
 // (name -> bytes: the other ranks' parts of a data-parallel job) and points <directory>/latest at
 // it. Written into a temporary folder first: no crash leaves `latest`
 // naming an incomplete checkpoint.
@@ -45,7 +45,17 @@ void mark_best_checkpoint(const std::filesystem::path& directory,
                           const std::filesystem::path& checkpoint);
 std::optional<std::filesystem::path> best_checkpoint(const std::filesystem::path& directory);
 
-// Restores model, optimizer and trainer state; the model's key set and shapes must match.
+// Every file a checkpoint folder holds is listed with the hash of its bytes in its `checksums`
+// file, written before trainer_state.toml. verify_checkpoint checks them all and model_file the
+// model's alone (loading a model for evaluation, export or fine-tuning): an IoError names the
+// file that is missing or whose bytes changed, so a damaged file is refused instead of loaded.
+// A checkpoint written before sslx wrote checksums is not checked.
+void verify_checkpoint(const std::filesystem::path& checkpoint);
+// <checkpoint>/model.pt, verified.
+std::filesystem::path model_file(const std::filesystem::path& checkpoint);
+
+// Restores model, optimizer and trainer state; the model's key set and shapes must match. The
+// checkpoint is verified first; a file that LibTorch cannot read is an IoError naming it.
 TrainerState load_checkpoint(const std::filesystem::path& checkpoint, torch::nn::Module& model,
                              torch::optim::Optimizer& optimizer);
 
