@@ -58,8 +58,8 @@ class FileSplitObjective : public train::Objective {
 
   std::int64_t batch_size_;
   std::int64_t sequence_length_;
-  Counts train_counts_,
-      validation_counts_;  // declared before the examples whose reading fills them
+  // Declared before the examples, whose reading fills them.
+  Counts train_counts_, validation_counts_;
   std::vector<Example> train_, validation_;
   data::Sampler sampler_;
 };

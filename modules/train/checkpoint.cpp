@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -66,12 +67,12 @@ std::string damaged_hint(const stdfs::path& checkpoint) {
          (checkpoint.parent_path() / "latest").string();
 }
 
-// The checksums the checkpoint lists, by file name; empty for a checkpoint written before sslx
+// The checksums the checkpoint lists, by file name; nullopt for a checkpoint written before sslx
 // wrote them.
-std::map<std::string, std::string> listed_checksums(const stdfs::path& checkpoint) {
-  std::map<std::string, std::string> listed;
+std::optional<std::map<std::string, std::string>> listed_checksums(const stdfs::path& checkpoint) {
   const stdfs::path list = checkpoint / kChecksums;
-  if (!stdfs::is_regular_file(list)) return listed;
+  if (!stdfs::is_regular_file(list)) return std::nullopt;
+  std::map<std::string, std::string> listed;
   std::istringstream lines(fs::read_text(list));
   for (std::string line; std::getline(lines, line);) {
     if (line.empty() || line[0] == '#') continue;
@@ -86,22 +87,26 @@ std::map<std::string, std::string> listed_checksums(const stdfs::path& checkpoin
   return listed;
 }
 
-// Throws IoError naming `name` when the checkpoint lists a checksum for it that its bytes do not
-// have, or lists it and it is missing.
+// Throws IoError naming the file `name` of `checkpoint` when it is missing or its bytes do not
+// have the checksum `expected`.
 void verify_file(const stdfs::path& checkpoint, const std::string& name,
-                 const std::map<std::string, std::string>& listed) {
-  const auto it = listed.find(name);
-  if (it == listed.end()) return;
+                 const std::string& expected) {
   const stdfs::path path = checkpoint / name;
   if (!stdfs::is_regular_file(path)) {
     throw IoError(path.string() + " is missing from its checkpoint", damaged_hint(checkpoint));
   }
   const std::string actual = file_checksum(path);
-  if (actual != it->second) {
+  if (actual != expected) {
     throw IoError(path.string() + " is damaged: its checksum is " + actual + ", " +
-                      (checkpoint / kChecksums).string() + " says " + it->second,
+                      (checkpoint / kChecksums).string() + " says " + expected,
                   damaged_hint(checkpoint));
   }
+}
+
+// An IoError: `path` is in `checkpoint` but its checksums do not list it.
+IoError unlisted(const stdfs::path& checkpoint, const stdfs::path& path) {
+  return IoError(path.string() + " is not listed in " + (checkpoint / kChecksums).string(),
+                 damaged_hint(checkpoint));
 }
 
 // Runs `load`, turning LibTorch's errors about the file at `path` into an IoError that names it.
@@ -247,30 +252,26 @@ std::optional<stdfs::path> best_checkpoint(const stdfs::path& directory) {
 
 stdfs::path model_file(const stdfs::path& checkpoint) {
   const stdfs::path path = checkpoint / "model.pt";
-  if (!stdfs::is_regular_file(checkpoint / kChecksums)) return path;  // written before checksums
   const auto listed = listed_checksums(checkpoint);
-  if (listed.count("model.pt") == 0) {
-    throw IoError(path.string() + " is not listed in " + (checkpoint / kChecksums).string(),
-                  damaged_hint(checkpoint));
-  }
-  verify_file(checkpoint, "model.pt", listed);
+  if (!listed) return path;  // written before checksums
+  const auto it = listed->find("model.pt");
+  if (it == listed->end()) throw unlisted(checkpoint, path);
+  verify_file(checkpoint, "model.pt", it->second);
   return path;
 }
 
 void verify_checkpoint(const stdfs::path& checkpoint) {
-  if (!stdfs::is_regular_file(checkpoint / kChecksums)) return;  // written before checksums
   const auto listed = listed_checksums(checkpoint);
+  if (!listed) return;  // written before checksums
   // Every file of the folder is listed: a damaged list that leaves files out is no check.
   for (const auto& entry : stdfs::directory_iterator(checkpoint)) {
-    const std::string name = entry.path().filename().string();
-    if (name != kChecksums && listed.count(name) == 0) {
-      throw IoError(
-          entry.path().string() + " is not listed in " + (checkpoint / kChecksums).string(),
-          damaged_hint(checkpoint));
+    if (entry.path().filename() != kChecksums &&
+        listed->count(entry.path().filename().string()) == 0) {
+      throw unlisted(checkpoint, entry.path());
     }
   }
-  for (const auto& [name, checksum] : listed)
-    verify_file(checkpoint, name, listed);
+  for (const auto& [name, checksum] : *listed)
+    verify_file(checkpoint, name, checksum);
 }
 
 TrainerState load_checkpoint(const stdfs::path& checkpoint, torch::nn::Module& model,
