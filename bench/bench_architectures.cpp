@@ -14,7 +14,7 @@
 //
 // Flags: --threads=N (default 2; LibTorch starts with 1 here); --profile=FILE writes a Chrome
 // trace of the decoder's forward+backward instead of benchmarking. bench/run_decoder_vs_pytorch.sh
-// runs the decoder benchmarks side by side with bench/pytorch_decoder_baseline.py.
+// runs the decoder benchmarks side by side with bench/pytorch_baseline.py.
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
 #include <torch/csrc/autograd/profiler_legacy.h>

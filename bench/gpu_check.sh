@@ -8,7 +8,7 @@
 #      for STEPS_CPU steps on the CPU, and compares the loss curves (the mean loss of every
 #      10 steps, as the progress lines print it);
 #   3. prints tokens/s and model FLOP/s of each run next to the same decoder in PyTorch eager and
-#      torch.compile on the same GPU (bench/pytorch_decoder_baseline.py), fp32 and bf16.
+#      torch.compile on the same GPU (bench/pytorch_baseline.py), fp32 and bf16.
 #
 # Usage:
 #   bench/gpu_check.sh --fetch-debs DIR      on Debian 12 with its package mirror: downloads the
@@ -127,7 +127,7 @@ flops=$("$build/sslx" log show "$out/gpu_fp32/base/log.h5" 2>/dev/null |
 baseline() {  # NAME ARGS...
   local name=$1
   shift
-  "$python" bench/pytorch_decoder_baseline.py --vocab 8000 --clip-grad-norm 1.0 \
+  "$python" bench/pytorch_baseline.py --vocab 8000 --clip-grad-norm 1.0 \
     --device "$device" --threads "$(nproc)" --min-time 5 "$@" >"$out/$name.json" 2>"$out/$name.err" ||
     echo "{\"error\": \"$(tail -1 "$out/$name.err" | tr -d '"')\"}" >"$out/$name.json"
 }

@@ -14,10 +14,14 @@ For each family (GPT-2, Llama, T5, BERT), with tied and untied embeddings and a 
      compared with the original and the logits with transformers' own;
   4. for the decoders, transformers' generate() (greedy) runs on sslx's export, and every token it
      picks must be the argmax of sslx's logits at that position.
+Then the same steps 1-3 for the sequence classifiers (...ForSequenceClassification): GPT-2 and
+Llama with 1 label (a reward model: sslx's reward_head) and 3 labels, BERT with 3 labels (the
+pooler and `classifier`, as the fine-tune evaluator's save_model keeps them).
 Logits must agree to 1e-4 (float32). One line per check; exit status 1 when any check fails.
 
 usage: python3 bench/hf_parity.py [BUILD_DIR]      (default: build)
 """
+import copy
 import os
 import subprocess
 import sys
@@ -50,6 +54,21 @@ def configs(tied):
                                          intermediate_size=24, max_position_embeddings=16,
                                          **common), transformers.BertForMaskedLM, False),
     }
+
+
+def classifier_configs():
+    base = configs(False)
+    result = {}
+    for family, cls, labels in (("gpt2", transformers.GPT2ForSequenceClassification, 1),
+                                ("gpt2", transformers.GPT2ForSequenceClassification, 3),
+                                ("llama", transformers.LlamaForSequenceClassification, 1),
+                                ("llama", transformers.LlamaForSequenceClassification, 3),
+                                ("bert", transformers.BertForSequenceClassification, 3)):
+        config = copy.deepcopy(base[family][0])
+        config.num_labels = labels
+        config.pad_token_id = 0  # the decoders read the last token that is not padding
+        result[f"{family} {labels}-label classifier"] = (family, config, cls)
+    return result
 
 
 def randomise(model, seed):
@@ -92,17 +111,16 @@ class Report:
     def check(self, label, error, tolerance=TOLERANCE):
         ok = error <= tolerance
         self.failures += 0 if ok else 1
-        print(f"{label:<44} max abs error {error:.3g}  {'ok' if ok else 'FAILED'}", flush=True)
+        print(f"{label:<62} max abs error {error:.3g}  {'ok' if ok else 'FAILED'}", flush=True)
 
 
-def parity(family, config, cls, generates, tied, tool, report, work):
-    label = f"{family} {'tied' if tied else 'untied'}"
+def parity(label, family, config, cls, generates, tool, report, work):
     original_dir, export_dir = f"{work}/hf", f"{work}/exported"
     model = cls(config).eval()
     randomise(model, 1)
     model.save_pretrained(original_dir, safe_serialization=True)
     torch.manual_seed(2)
-    inputs = {"input_ids": torch.randint(0, VOCAB, (2, 7))}
+    inputs = {"input_ids": torch.randint(1, VOCAB, (2, 7))}  # no padding (id 0)
     if family == "t5":
         inputs["decoder_input_ids"] = torch.randint(0, VOCAB, (2, 5))
     reference = forward(model, inputs)
@@ -138,14 +156,18 @@ def main():
         return 2
     print(f"transformers {transformers.__version__}, torch {torch.__version__}")
     report = Report()
-    for tied in (True, False):
-        for family, (config, cls, generates) in configs(tied).items():
-            with tempfile.TemporaryDirectory() as work:
-                try:
-                    parity(family, config, cls, generates, tied, tool, report, work)
-                except RuntimeError as error:
-                    report.failures += 1
-                    print(f"{family} {'tied' if tied else 'untied'}: FAILED: {error}", flush=True)
+    cases = [(f"{family} {'tied' if tied else 'untied'}", family, config, cls, generates)
+             for tied in (True, False)
+             for family, (config, cls, generates) in configs(tied).items()]
+    cases += [(label, family, config, cls, False)
+              for label, (family, config, cls) in classifier_configs().items()]
+    for label, family, config, cls, generates in cases:
+        with tempfile.TemporaryDirectory() as work:
+            try:
+                parity(label, family, config, cls, generates, tool, report, work)
+            except RuntimeError as error:
+                report.failures += 1
+                print(f"{label}: FAILED: {error}", flush=True)
     print(f"hf_parity: {'all checks passed' if report.failures == 0 else f'{report.failures} failed'}")
     return 1 if report.failures else 0
 

@@ -4,15 +4,18 @@
 //   bench_hf_tool logits DIR INPUTS OUT     sslx's logits of the Hugging Face directory DIR (read
 //                                            as init_from = "hf:DIR" reads it) on input_ids (and
 //                                            decoder_input_ids) of the safetensors file INPUTS,
-//                                            written to OUT as "logits"
+//                                            written to OUT as "logits"; of a
+//                                            ...ForSequenceClassification, its (B, K) logits
 //   bench_hf_tool reexport DIR OUT           DIR imported into sslx and exported again as sslx
 //                                            writes it (a byte tokenizer sized to the vocabulary
 //                                            stands in for the tokenizer, so no tokenizer files)
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <string>
 
 #include "architectures/architecture_registry.h"
+#include "architectures/heads.h"
 #include "data/byte_tokenizer.h"
 #include "interop/hf_export.h"
 #include "interop/hf_import.h"
@@ -25,19 +28,58 @@ namespace {
 
 using sslx::interop::TensorMap;
 
+// The tensors of `state` under "<prefix>.", without it.
+std::map<std::string, at::Tensor> part(const TensorMap& state, const std::string& prefix) {
+  std::map<std::string, at::Tensor> result;
+  for (const auto& [name, tensor] : state) {
+    if (name.starts_with(prefix + ".")) result.emplace(name.substr(prefix.size() + 1), tensor);
+  }
+  return result;
+}
+
+// A sequence classifier's logits (B, K): a reward model's scores at the last token (K = 1), or
+// the classification head's.
+at::Tensor classifier_logits(const sslx::interop::HfDirectory& hf, const TensorMap& state,
+                             const at::Tensor& input_ids) {
+  const auto backbone = sslx::arch::architecture_registry().create(hf.model_table, hf.vocab_size);
+  sslx::nn::load_state(*backbone, part(state, "backbone"), hf.path.string());
+  backbone->eval();
+  const at::Tensor hidden = backbone->forward({.token_ids = input_ids}).hidden_states;
+  const std::int64_t E = hidden.size(-1);
+  if (hf.head->module == "reward_head") {
+    sslx::arch::ScalarHead head(sslx::arch::ScalarHeadOptions{.d_model = E});
+    sslx::nn::load_state(*head, part(state, "reward_head"), hf.path.string());
+    return head->forward(hidden).view({-1, 1});
+  }
+  sslx::arch::ClassificationHead head(sslx::arch::ClassificationHeadOptions{
+      .d_model = E,
+      .n_classes = static_cast<std::int64_t>(hf.head->labels.size()),
+      .pooling = hf.head->pooling,
+      .pooler = hf.head->pooler});
+  sslx::nn::load_state(*head, part(state, hf.head->module), hf.path.string());
+  head->eval();
+  return head->forward(hidden);
+}
+
 int logits(const std::string& directory, const std::string& inputs_file, const std::string& out) {
   const auto hf = sslx::interop::read_hf_directory(directory);
   const TensorMap state = sslx::interop::read_hf_weights(hf);
   sslx::arch::register_builtin_architectures();
-  sslx::objectives::LanguageModel model(hf.model_table, hf.vocab_size);
-  sslx::nn::load_state(*model, state, directory);
-  model->eval();
   const TensorMap inputs = sslx::interop::read_tensor_file(inputs_file);
   sslx::arch::ArchitectureInputs batch{.token_ids = inputs.at("input_ids").to(at::kLong)};
   if (const auto it = inputs.find("decoder_input_ids"); it != inputs.end())
     batch.decoder_token_ids = it->second.to(at::kLong);
   const at::NoGradGuard no_grad;
-  sslx::interop::write_tensor_file(out, {{"logits", model->logits(batch).contiguous()}});
+  at::Tensor result;
+  if (hf.head) {
+    result = classifier_logits(hf, state, batch.token_ids);
+  } else {
+    sslx::objectives::LanguageModel model(hf.model_table, hf.vocab_size);
+    sslx::nn::load_state(*model, state, directory);
+    model->eval();
+    result = model->logits(batch);
+  }
+  sslx::interop::write_tensor_file(out, {{"logits", result.contiguous()}});
   return 0;
 }
 
@@ -50,8 +92,9 @@ int reexport(const std::string& directory, const std::string& out) {
                       " is below the byte tokenizer's 263; use a larger vocabulary");
   const sslx::data::ByteTokenizer tokenizer(
       static_cast<std::int32_t>(hf.vocab_size - kByteVocabulary));
-  sslx::interop::write_hf_directory(out, sslx::interop::model_spec(hf.model_table, hf.vocab_size),
-                                    state, tokenizer, at::kFloat, directory);
+  auto spec = sslx::interop::model_spec(hf.model_table, hf.vocab_size);
+  spec.head = hf.head;
+  sslx::interop::write_hf_directory(out, spec, state, tokenizer, at::kFloat, directory);
   return 0;
 }
 

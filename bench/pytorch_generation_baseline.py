@@ -1,6 +1,6 @@
 """The baseline for bench_rollout: generation from the same small decoder in PyTorch eager.
 
-The model is bench/pytorch_decoder_baseline.py's (E 256, L 4, vocabulary 8192, fp32). Prompts of
+The model is bench/pytorch_baseline.py's decoder (E 256, L 4, vocabulary 8192, fp32). Prompts of
 32 tokens, 64 new tokens, temperature 1, no EOS, batch 1 and 16 (all four can be set, for
 bench/run_policy_steps.sh), two loops: with a KV cache
 (keys and values of every layer kept and extended by one position per step) and re-running the
@@ -17,7 +17,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-import pytorch_decoder_baseline as base
+import pytorch_baseline as base
 
 PROMPT, NEW = 32, 64
 
@@ -43,9 +43,9 @@ def block_step(block, x, cache):
 def logits(model, tokens, start, caches):
     """Logits (B, V) of the last of `tokens` (B, T) at positions start .. start + T - 1."""
     x = model.tokens(tokens) + model.positions(torch.arange(start, start + tokens.size(1)))
-    for block, cache in zip(model.layers, caches):
+    for block, cache in zip(model.stack.layers, caches):
         x = block_step(block, x, cache)
-    return F.linear(model.final_norm(x[:, -1]), model.tokens.weight)
+    return F.linear(model.stack.final_norm(x[:, -1]), model.tokens.weight)
 
 
 def sample(last, temperature, generator):
@@ -59,11 +59,11 @@ def generate(model, prompts, temperature, cache):
     generator = torch.Generator().manual_seed(1)
     sequences = prompts
     if cache:
-        caches = [[] for _ in model.layers]
+        caches = [[] for _ in model.stack.layers]
         last = logits(model, prompts, 0, caches)
     for n in range(NEW):
         if not cache:
-            last = logits(model, sequences, 0, [[] for _ in model.layers])
+            last = logits(model, sequences, 0, [[] for _ in model.stack.layers])
         next_token = sample(last, temperature, generator)
         sequences = torch.cat([sequences, next_token.unsqueeze(1)], 1)
         if cache and n + 1 < NEW:
@@ -85,7 +85,7 @@ def main():
     PROMPT, NEW, base.VOCAB = args.prompt, args.new, args.vocab
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    model = base.Decoder().eval()
+    model = base.Model("decoder").eval()
     check = torch.randint(base.VOCAB, (4, PROMPT))
     if not torch.equal(generate(model, check, 0, True), generate(model, check, 0, False)):
         raise SystemExit("greedy decoding differs with and without the KV cache")

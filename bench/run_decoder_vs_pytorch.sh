@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The small decoder in sslx (bench_architectures) and in PyTorch eager
-# (bench/pytorch_decoder_baseline.py), back to back on this machine with the same thread count;
+# (bench/pytorch_baseline.py), back to back on this machine with the same thread count;
 # prints tokens/s of both and the ratio sslx / PyTorch for forward, forward+backward and a train
 # step (AdamW). Checks that both models have the same parameter count.
 #
@@ -20,7 +20,7 @@ trap 'rm -rf "$out"' EXIT
   --benchmark_filter='^(Forward|ForwardBackward|TrainStep)/decoder/real_time$' \
   --benchmark_min_time="$min_time" \
   --benchmark_out="$out/sslx.json" --benchmark_out_format=json
-"$python" "$here/pytorch_decoder_baseline.py" --threads="$threads" --min-time="$min_time" \
+"$python" "$here/pytorch_baseline.py" --threads="$threads" --min-time="$min_time" \
   | tee "$out/pytorch.json"
 
 "$python" - "$out/sslx.json" "$out/pytorch.json" <<'PY'

@@ -27,6 +27,7 @@ at::Tensor LanguageModelImpl::logits(const arch::ArchitectureInputs& inputs) {
 void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory) {
   if (const auto hf = interop::hf_reference(directory.string())) {
     const interop::HfDirectory source = interop::read_hf_directory(*hf);
+    interop::require_language_model(source, "init_from");
     nn::load_state(model, interop::read_hf_weights(source), "hf:" + hf->string());
     console::info("init_from: loaded " + source.family->hf_class() + " from " + hf->string());
     return;

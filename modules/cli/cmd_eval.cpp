@@ -54,7 +54,7 @@ void evaluate(const EvalArguments& arguments) {
   if (tasks.empty() && config.at_path("eval.tasks").as_array().empty()) {
     tasks = eval::evaluator_registry().names();  // nothing configured: every evaluator
   }
-  const eval::EvalResults results = eval::run_evaluators(config, checkpoint, tasks);
+  const eval::EvalResults results = eval::run_evaluators(config, checkpoint, tasks, job);
 
   std::cout << "checkpoint: " << checkpoint.string() << " (" << note << ")\n\n";
   std::printf("%-36s %14s\n", "metric", "value");

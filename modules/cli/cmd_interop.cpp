@@ -32,10 +32,16 @@ void run_export(const ExportArguments& a) {
 void run_import(const std::string& directory, const std::string& output) {
   const interop::HfDirectory source = interop::read_hf_directory(directory);
   const std::size_t tensors = interop::import_to_folder(source, output);
-  std::cout << "imported " << source.family->hf_class() << " (" << tensors << " tensors) from "
-            << directory << " to " << output << "\nuse it as init_from = \"" << output
-            << "\", or read the directory directly with "
-            << "init_from = \"hf:" << directory << "\"\n";
+  std::cout << "imported " << source.hf_class() << " (" << tensors << " tensors) from " << directory
+            << " to " << output << '\n';
+  if (source.head) {
+    std::cout << "a sequence classifier: `sslx export " << output
+              << " --format hf -o DIR` writes it back; init_from and generation take language "
+                 "models\n";
+  } else {
+    std::cout << "use it as init_from = \"" << output << "\", or read the directory directly with "
+              << "init_from = \"hf:" << directory << "\"\n";
+  }
 }
 
 }  // namespace
@@ -46,7 +52,8 @@ void add_interop_commands(CLI::App& app) {
       "export", "Write a trained model as a Hugging Face model directory (docs/interop.md)");
   export_command
       ->add_option("source", arguments->source,
-                   "a run folder, its checkpoints/ folder or a checkpoint")
+                   "a run folder, its checkpoints/ folder, a checkpoint, an imported folder or "
+                   "a classifier the fine-tune evaluator saved (<job>/finetune)")
       ->required();
   export_command->add_option("--format", arguments->format, "output format")
       ->check(CLI::IsMember({"hf"}));

@@ -15,6 +15,7 @@ namespace {
 
 GenerationModel from_hf_directory(const stdfs::path& path) {
   const interop::HfDirectory directory = interop::read_hf_directory(path);
+  interop::require_language_model(directory, "generation");
   const auto tokenizer_file = interop::hf_tokenizer_file(directory);
   if (!tokenizer_file)
     throw IoError(path.string() + " has no tokenizer.model",

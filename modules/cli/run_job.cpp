@@ -173,7 +173,7 @@ void evaluate_job(const config::Node& config, const stdfs::path& directory) {
   if (!tasks.as_array().empty()) {
     console::info("evaluating " + checkpoint.string() + (note.empty() ? "" : " (" + note + ")"));
   }
-  eval::EvalResults results = eval::run_evaluators(config, checkpoint, {});
+  eval::EvalResults results = eval::run_evaluators(config, checkpoint, {}, directory);
   if (!note.empty()) results.texts["eval/checkpoint"] = note;
   for (const auto& [name, value] : results.scalars) {
     if (name.find("/seconds") == std::string::npos)

@@ -24,8 +24,8 @@ std::string seconds_text(double seconds) {
 
 }  // namespace
 
-EvalContext::EvalContext(const config::Node& config, stdfs::path checkpoint)
-    : config_(config), checkpoint_(std::move(checkpoint)) {}
+EvalContext::EvalContext(const config::Node& config, stdfs::path checkpoint, stdfs::path job_dir)
+    : config_(config), checkpoint_(std::move(checkpoint)), job_dir_(std::move(job_dir)) {}
 
 const data::LmData& EvalContext::lm_data() {
   if (!lm_data_) lm_data_.emplace(data::prepare_lm_data(config_));
@@ -168,7 +168,7 @@ void check_eval_config(const config::Node& config, const config::UpstreamRuns& u
 }
 
 EvalResults run_evaluators(const config::Node& config, const stdfs::path& checkpoint,
-                           const std::vector<std::string>& tasks) {
+                           const std::vector<std::string>& tasks, const stdfs::path& job_dir) {
   const std::vector<std::string> names = tasks.empty() ? configured_tasks(config) : tasks;
   require_registered(names, tasks.empty() ? "eval.tasks" : "--task",
                      tasks.empty() ? config.find_path("eval.tasks") : nullptr);
@@ -179,7 +179,7 @@ EvalResults run_evaluators(const config::Node& config, const stdfs::path& checkp
   }
   set_threads(config.get_int("trainer.threads"));
   console::info("evaluating " + checkpoint.string() + ": " + join(names, ", "));
-  EvalContext context(config, checkpoint);
+  EvalContext context(config, checkpoint, job_dir);
   EvalResults results;
   for (const auto& name : names) {
     auto evaluator = evaluator_registry().create_named(name, options_of(config, name));

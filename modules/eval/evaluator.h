@@ -31,11 +31,15 @@ struct EvalResults {
 // prepared once on first use.
 class EvalContext {
  public:
-  EvalContext(const config::Node& config, std::filesystem::path checkpoint);
+  EvalContext(const config::Node& config, std::filesystem::path checkpoint,
+              std::filesystem::path job_dir = {});
 
   const config::Node& config() const { return config_; }
   // A checkpoint directory holding model.pt.
   const std::filesystem::path& checkpoint() const { return checkpoint_; }
+  // The job's directory, where evaluators save what they make (the fine-tune evaluator's
+  // classifier); empty when the caller gave none, and nothing may be saved.
+  const std::filesystem::path& job_dir() const { return job_dir_; }
   // The job's tokenizer and token corpora (data::prepare_lm_data of the job's config).
   const data::LmData& lm_data();
   // The text documents of the job's test split (empty for synthetic token sources).
@@ -44,6 +48,7 @@ class EvalContext {
  private:
   const config::Node& config_;
   std::filesystem::path checkpoint_;
+  std::filesystem::path job_dir_;
   std::optional<data::LmData> lm_data_;
   std::optional<std::vector<data::Document>> test_documents_;
 };
@@ -93,9 +98,11 @@ void check_eval_config(const config::Node& config, const config::UpstreamRuns& u
 
 // Runs `tasks` (empty: the config's eval.tasks) in order on `checkpoint`, a checkpoint directory
 // holding model.pt, with the job's resolved `config`. An evaluator that does not apply records
-// "<name>/skipped" with the reason. Sets LibTorch's threads from trainer.threads.
+// "<name>/skipped" with the reason. Sets LibTorch's threads from trainer.threads. `job_dir`: the
+// job's directory, where evaluators may save what they make (EvalContext::job_dir).
 EvalResults run_evaluators(const config::Node& config, const std::filesystem::path& checkpoint,
-                           const std::vector<std::string>& tasks);
+                           const std::vector<std::string>& tasks,
+                           const std::filesystem::path& job_dir = {});
 
 // The checkpoint of a job that eval.checkpoint names: `which` is "best" (the checkpoint of the
 // best validation loss, <checkpoints>/best) or "last" (<checkpoints>/latest). `note` receives

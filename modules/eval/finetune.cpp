@@ -1,18 +1,26 @@
 // The fine-tune evaluator: the checkpoint's backbone with a new classification head
 // (architectures/heads.h), trained end to end with AdamW on the labelled task's train split for
-// a few epochs, scored on its test split.
+// a few epochs, scored on its test split. With save_model the classifier is kept in
+// <job>/finetune/ (model.pt and config.toml with [classifier]: architectures/classifier_table.h),
+// which `sslx export` writes as a Hugging Face ...ForSequenceClassification.
 #include <ATen/ATen.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <torch/utils.h>
 
+#include "architectures/classifier_table.h"
 #include "architectures/heads.h"
+#include "config/toml_io.h"
 #include "eval/backbone_loading.h"
 #include "eval/builtin_evaluators.h"
 #include "eval/classification_metrics.h"
 #include "eval/evaluator.h"
 #include "eval/labelled_task.h"
+#include "nn/state_io.h"
+#include "util/console.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "util/rng.h"
 
 namespace sslx::eval {
@@ -27,7 +35,10 @@ class FinetuneEvaluator : public Evaluator {
         lr_(options.get_float("lr")),
         weight_decay_(options.get_float("weight_decay")),
         dropout_(options.get_float("dropout")),
-        pooling_(arch::pooling_from_name(options.get_string("pooling"))) {}
+        pooling_name_(options.get_string("pooling")),
+        pooling_(arch::pooling_from_name(pooling_name_)),
+        pooler_(options.get_bool("pooler")),
+        save_model_(options.get_bool("save_model")) {}
 
   std::optional<std::string> skip_reason(EvalContext& context) const override {
     return backbone_missing(context.checkpoint());
@@ -46,8 +57,10 @@ class FinetuneEvaluator : public Evaluator {
         arch::ClassificationHeadOptions{.d_model = backbone->options().d_model,
                                         .n_classes = K,
                                         .pooling = pooling_,
+                                        .pooler = pooler_,
                                         .dropout = dropout_});
     const double train_loss = train(*backbone, *head, task.train, task_options.seed);
+    if (save_model_) save(context, *backbone, *head, task.classes);
     const std::vector<std::int64_t> predicted = predict(*backbone, *head, task.test);
     const auto N = static_cast<std::int64_t>(task.train.labels.size());
     const auto M = static_cast<std::int64_t>(task.test.labels.size());
@@ -105,6 +118,31 @@ class FinetuneEvaluator : public Evaluator {
     return epoch_loss;
   }
 
+  // <job>/finetune/: model.pt (backbone.* and classifier_head.*) and config.toml (the job's config
+  // with [classifier]), a folder `sslx export` takes like a checkpoint.
+  void save(const EvalContext& context, const arch::Architecture& backbone,
+            const arch::ClassificationHeadImpl& head,
+            const std::vector<std::string>& classes) const {
+    if (context.job_dir().empty())
+      throw Error("eval.finetune.save_model = true, but no job directory was given to save into",
+                  "run the evaluator through `sslx run` or `sslx eval`");
+    const std::filesystem::path folder = context.job_dir() / "finetune";
+    std::map<std::string, at::Tensor> state;
+    for (const auto& [name, tensor] : nn::named_state(backbone))
+      state.emplace("backbone." + name, tensor);
+    for (const auto& [name, tensor] : nn::named_state(head))
+      state.emplace("classifier_head." + name, tensor);
+    config::Node config = context.config();
+    config.set("classifier",
+               arch::to_node({.labels = classes, .pooling = pooling_name_, .pooler = pooler_}));
+    std::filesystem::create_directories(folder);
+    nn::save_state_dict(state, folder / "model.pt");
+    fs::write_text_atomic(folder / "config.toml",
+                          "# The classifier the fine-tune evaluator trained from " +
+                              context.checkpoint().string() + "\n" + config::to_toml(config));
+    console::info("eval finetune: saved the classifier in " + folder.string());
+  }
+
   std::vector<std::int64_t> predict(arch::Architecture& backbone,
                                     arch::ClassificationHeadImpl& head,
                                     const LabelledExamples& examples) const {
@@ -130,7 +168,10 @@ class FinetuneEvaluator : public Evaluator {
   double lr_;
   double weight_decay_;
   double dropout_;
+  std::string pooling_name_;
   arch::Pooling pooling_;
+  bool pooler_;
+  bool save_model_;
 };
 
 }  // namespace
@@ -169,6 +210,16 @@ void register_finetune() {
               .default_value = "mean",
               .doc = "what the head reads: mean over the valid positions, or the first or last",
               .choices = {"mean", "first", "last"}});
+  schema.add({.key = "pooler",
+              .type = config::Type::kBool,
+              .default_value = false,
+              .doc = "BERT's pooler (dense + tanh) between the pooled vector and the classifier; "
+                     "with pooling = \"first\" the head is BertForSequenceClassification's"});
+  schema.add({.key = "save_model",
+              .type = config::Type::kBool,
+              .default_value = false,
+              .doc = "keep the fine-tuned classifier in <job>/finetune/ (model.pt, config.toml), "
+                     "which `sslx export` writes as a Hugging Face ...ForSequenceClassification"});
   evaluator_registry().add(
       "finetune", "fine-tune: backbone + classification head trained with AdamW on a labelled task",
       std::move(schema),

@@ -2,7 +2,9 @@
 // learned absolute positions, token-type embeddings, LayerNorm after the embeddings and after
 // each residual sum, biases everywhere, and the masked-LM head BertLMPredictionHead (dense,
 // activation, LayerNorm, then the projection to the vocabulary, tied to the word embeddings by
-// default, plus an output bias). No pooler: BertForMaskedLM has none.
+// default, plus an output bias). No pooler: BertForMaskedLM has none. A classifier fine-tuned on
+// it is BertForSequenceClassification: the pooler (dense + tanh on the first token, [CLS]),
+// dropout, then `classifier` (K, E) with a bias.
 #include <string>
 
 #include "interop/hf_families.h"
@@ -16,7 +18,31 @@ class BertFamily : public HfFamily {
  public:
   std::string model_type() const override { return "bert"; }
   std::string hf_class() const override { return "BertForMaskedLM"; }
+  std::string sequence_class() const override { return "BertForSequenceClassification"; }
   std::string base_prefix() const override { return "bert."; }
+
+  ModelSpec::SequenceHead default_head() const override {
+    return {
+        .module = "classifier_head", .labels = {}, .pooling = arch::Pooling::first, .pooler = true};
+  }
+
+  std::vector<std::string> head_differences(const ModelSpec::SequenceHead& head) const override {
+    Differences d;
+    d.require(head.pooling == arch::Pooling::first,
+              "pooling: BertForSequenceClassification reads the first token ([CLS])");
+    d.require(head.pooler, "pooler = false: BertForSequenceClassification has BERT's pooler");
+    return d.lines;
+  }
+
+  std::vector<TensorRule> head_rules(const ModelSpec::SequenceHead& head) const override {
+    std::vector<TensorRule> rules;
+    for (const std::string param : {"weight", "bias"}) {
+      rules.push_back(
+          {.hf = "bert.pooler.dense." + param, .sslx = {head.module + ".pooler." + param}});
+      rules.push_back({.hf = "classifier." + param, .sslx = {head.module + ".proj." + param}});
+    }
+    return rules;
+  }
 
   bool ignorable(const std::string& name) const override {
     // Older transformers saved the position ids 0..P-1 as a buffer.
@@ -42,7 +68,7 @@ class BertFamily : public HfFamily {
     require_learned_layer_norm_blocks(d, o, "BERT");
     d.require(o.norm_position == nn::NormPosition::post, "norm_position: BERT is post-norm");
     d.require(o.n_token_types > 0, "token_types = 0: BERT adds token-type embeddings (e.g. 2)");
-    d.require(o.lm_head_transform,
+    d.require(spec.head || o.lm_head_transform,
               "lm_head_transform = false: BERT's LM head has a dense + activation + LayerNorm "
               "transform and an output bias");
     return d.lines;

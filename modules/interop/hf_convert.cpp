@@ -49,7 +49,8 @@ TensorMap to_hf_tensors(const HfFamily& family, const ModelSpec& spec, const Ten
     if (used.count(name) == 0)
       throw Error(
           source + " holds \"" + name + "\", which " + class_of(family, spec) + " has no place for",
-          "only language models (backbone and LM head) and reward models are exported");
+          "only language models (backbone and LM head), reward models and saved classifiers "
+          "are exported");
   }
   return hf;
 }
@@ -74,7 +75,7 @@ TensorMap from_hf_tensors(const HfFamily& family, const ModelSpec& spec, const T
   for (const auto& rule : tensor_rules(family, spec)) {
     const at::Tensor* stored = find(rule.hf);
     if (stored == nullptr)
-      throw IoError(file + " lacks tensor \"" + rule.hf + "\", which " + family.hf_class() +
+      throw IoError(file + " lacks tensor \"" + rule.hf + "\", which " + class_of(family, spec) +
                     " with this config.json has");
     const auto shape = hf_shape(rule, expected);
     if (stored->sizes().vec() != shape)
@@ -100,13 +101,13 @@ TensorMap from_hf_tensors(const HfFamily& family, const ModelSpec& spec, const T
     if (original == nullptr || copy->sizes() != original->sizes() ||
         !at::equal(copy->to(at::kFloat), original->to(at::kFloat)))
       throw IoError(file + " holds \"" + copy_name + "\" different from \"" + original_name +
-                    "\", but " + family.hf_class() + " with this config.json ties them");
+                    "\", but " + class_of(family, spec) + " with this config.json ties them");
   }
   for (const auto& [name, unused] : hf) {
     if (used.count(name) == 0 && !family.ignorable(name))
-      throw IoError(
-          file + " holds tensor \"" + name + "\", which " + family.hf_class() + " does not have",
-          "sslx reads the families' language-model classes only (no extra heads)");
+      throw IoError(file + " holds tensor \"" + name + "\", which " + class_of(family, spec) +
+                        " does not have",
+                    "sslx reads the families' language-model and sequence-classification classes");
   }
   return sslx;
 }

@@ -67,34 +67,63 @@ void write_tokenizer(const stdfs::path& directory, const data::Tokenizer& tokeni
   write_json(directory / "tokenizer_config.json", config);
 }
 
-// A reward model's state without reward_head.proj.bias: the ...ForSequenceClassification classes
-// have a score layer without bias. The pairwise loss cannot tell the bias (it cancels in
-// r_chosen - r_rejected), yet Adam turns the rounding noise of its gradient into steps of the
-// learning rate's size, so a trained bias is small but not 0 (6.1e-5 after 30 steps at lr 3e-4).
-// It moves into the final norm's bias, which in this class feeds only the score:
-// w . (h + b w / |w|^2) = w . h + b, exact up to rounding. A backbone whose final norm has no
-// bias (RMSNorm: Llama) has no place for it, and is refused unless it is exactly 0.
-TensorMap without_score_bias(const ModelSpec& spec, const TensorMap& state, const HfFamily& family,
+// A sequence classifier's state for a class whose score layer has no bias (the decoders'
+// ...ForSequenceClassification): the bias b (K) moves into the final norm's bias, which in that
+// class feeds only the score: with W (K, E), adding a c with W c = b to the norm's output
+// gives W (h + c) = W h + b, exact up to rounding (for K = 1, c = b w / |w|^2). A reward model
+// needs this: the pairwise loss cannot tell its bias (it cancels in r_chosen - r_rejected), yet
+// Adam turns the rounding noise of its gradient into steps of the learning rate's size, so a
+// trained bias is small but not 0 (6.1e-5 after 30 steps at lr 3e-4). A backbone whose final norm
+// has no bias (RMSNorm: Llama) has no place for it, and is refused unless the bias is exactly 0,
+// as is a W whose dependent rows ask for incompatible biases (no c gives that b).
+TensorMap without_score_bias(const ModelSpec& spec, const TensorMap& state,
+                             const std::vector<TensorRule>& rules, const std::string& hf_class,
                              const std::string& source) {
-  if (!spec.reward_head) return state;
+  if (!spec.head) return state;
+  const std::string bias_name = spec.head->module + ".proj.bias";
+  const bool written = std::any_of(rules.begin(), rules.end(), [&](const TensorRule& rule) {
+    return std::find(rule.sslx.begin(), rule.sslx.end(), bias_name) != rule.sslx.end();
+  });
   TensorMap out = state;
-  const auto bias = out.find("reward_head.proj.bias");
-  if (bias == out.end()) return out;
-  const double value = bias->second.to(at::kDouble).item<double>();
-  out.erase(bias);
-  if (value == 0.0) return out;
-  const auto norm_bias = out.find("backbone.stack.final_norm.bias");
-  const at::Tensor weight = out.at("reward_head.proj.weight").to(at::kDouble).flatten();
-  const double squared = weight.dot(weight).item<double>();
-  if (norm_bias == out.end() || squared == 0.0)
-    throw Error(source + ": reward_head.proj.bias is " + std::to_string(value) + ", but " +
-                    family.reward_class() + "'s score layer has no bias and " +
-                    (squared == 0.0 ? "the score's weight is 0"
-                                    : "the backbone's final norm has none to carry it"),
+  const auto bias_entry = out.find(bias_name);
+  if (written || bias_entry == out.end()) return out;
+  const at::Tensor bias = bias_entry->second.to(at::kDouble).flatten();
+  out.erase(bias_entry);
+  if (bias.abs().max().item<double>() == 0.0) return out;
+  const std::string value =
+      bias.numel() == 1 ? std::to_string(bias.item<double>())
+                        : "not 0 (largest " + std::to_string(bias.abs().max().item<double>()) + ")";
+  const auto refuse = [&](const std::string& why) {
+    throw Error(source + ": " + bias_name + " is " + value + ", but " + hf_class +
+                    "'s score layer has no bias and " + why,
                 "sslx does not export an approximation");
-  norm_bias->second = (norm_bias->second.to(at::kDouble) + weight * (value / squared))
-                          .to(norm_bias->second.scalar_type());
+  };
+  const auto norm_bias = out.find("backbone.stack.final_norm.bias");
+  if (norm_bias == out.end()) refuse("the backbone's final norm has none to carry it");
+  const at::Tensor weight = out.at(spec.head->module + ".proj.weight").to(at::kDouble);  // (K, E)
+  // The least-norm c with W c = b (LAPACK's gelsy, which handles a W of lower rank); where no c
+  // gives b, what it leaves over says so.
+  const at::Tensor shift = std::get<0>(at::linalg_lstsq(weight, bias.unsqueeze(1))).squeeze(1);
+  const double scale = std::max(1.0, bias.abs().max().item<double>());
+  if (!((weight.mv(shift) - bias).abs().max().item<double>() <= 1e-9 * scale))
+    refuse(bias.numel() == 1 ? "the score's weight is 0"
+                             : "the score's rows are linearly dependent");
+  norm_bias->second =
+      (norm_bias->second.to(at::kDouble) + shift).to(norm_bias->second.scalar_type());
   return out;
+}
+
+// id2label / label2id of a classifier's config.json, in the order of the projection's rows.
+void add_labels(nlohmann::json& config, const std::vector<std::string>& labels) {
+  nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    id2label[std::to_string(i)] = labels[i];
+    label2id[labels[i]] = i;
+  }
+  config["id2label"] = id2label;
+  config["label2id"] = label2id;
+  // One label is a score (a reward model); several are classes trained with cross-entropy.
+  config["problem_type"] = labels.size() == 1 ? "regression" : "single_label_classification";
 }
 
 }  // namespace
@@ -106,8 +135,10 @@ HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
     throw Error("export dtype must be float32 or bfloat16, got " +
                 std::string(c10::toString(dtype)));
   const HfFamily& family = family_for(spec);
-  TensorMap tensors =
-      to_hf_tensors(family, spec, without_score_bias(spec, state, family, source), source);
+  TensorMap tensors = to_hf_tensors(
+      family, spec,
+      without_score_bias(spec, state, tensor_rules(family, spec), class_of(family, spec), source),
+      source);
   for (auto& [name, tensor] : tensors)
     tensor = tensor.to(dtype);
   stdfs::create_directories(directory);
@@ -115,16 +146,15 @@ HfExport write_hf_directory(const stdfs::path& directory, const ModelSpec& spec,
 
   const bool encoder_decoder = spec.kind == arch::ArchitectureKind::encoder_decoder;
   nlohmann::json config = family.config(spec);
-  if (spec.reward_head) {  // one label, the score; transformers pools it at the last non-pad token
-    config["architectures"] = {family.reward_class()};
-    config["id2label"] = {{"0", "LABEL_0"}};
-    config["label2id"] = {{"LABEL_0", 0}};
+  if (spec.head) {
+    config["architectures"] = {family.sequence_class()};
+    add_labels(config, spec.head->labels);
   }
   add_token_ids(config, tokenizer.specials(), encoder_decoder);
   config["torch_dtype"] = dtype == at::kFloat ? "float32" : "bfloat16";
   write_json(directory / "config.json", config);
-  // An encoder fills in masks and a reward model scores: neither generates.
-  if (spec.kind != arch::ArchitectureKind::encoder && !spec.reward_head) {
+  // An encoder fills in masks and a classifier scores: neither generates.
+  if (spec.kind != arch::ArchitectureKind::encoder && !spec.head) {
     nlohmann::json generation = nlohmann::json::object();
     add_token_ids(generation, tokenizer.specials(), encoder_decoder);
     write_json(directory / "generation_config.json", generation);
@@ -144,10 +174,10 @@ HfExport export_run(const stdfs::path& source, const stdfs::path& directory, at:
   const auto embedding = state.find("backbone.embeddings.tokens.weight");
   if (embedding == state.end())
     throw IoError(model_file + " holds no backbone.embeddings.tokens.weight",
-                  "export takes a language model's or a reward model's checkpoint");
+                  "export takes a language model, a reward model or a saved classifier");
   const config::Node& model = config.at_path("model");
   ModelSpec spec = model_spec(model, embedding->second.size(0));
-  spec.reward_head = state.count("reward_head.proj.weight") > 0;
+  spec.head = sequence_head(run);
   data::register_builtin_data();
   const auto tokenizer = data::build_tokenizer(config);
   if (tokenizer->vocab_size() != spec.options.vocab_size)

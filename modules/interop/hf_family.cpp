@@ -24,19 +24,33 @@ std::vector<std::pair<std::string, std::string>> HfFamily::tied_copies(
   return {};
 }
 
+std::vector<std::string> HfFamily::head_differences(const ModelSpec::SequenceHead& head) const {
+  const std::string name = sequence_class();
+  Differences d;
+  d.require(head.pooling == arch::Pooling::last,
+            "pooling: " + name + " reads the last non-padding token");
+  d.require(!head.pooler, "pooler: " + name + " has none");
+  return d.lines;
+}
+
+std::vector<TensorRule> HfFamily::head_rules(const ModelSpec::SequenceHead& head) const {
+  return {{.hf = "score.weight", .sslx = {head.module + ".proj.weight"}}};
+}
+
 std::vector<TensorRule> tensor_rules(const HfFamily& family, const ModelSpec& spec) {
   std::vector<TensorRule> rules = family.rules(spec);
-  if (!spec.reward_head) return rules;
+  if (!spec.head) return rules;
   std::erase_if(rules, [](const TensorRule& rule) {
     return std::any_of(rule.sslx.begin(), rule.sslx.end(),
                        [](const std::string& name) { return name.starts_with("lm_head."); });
   });
-  rules.push_back({.hf = "score.weight", .sslx = {"reward_head.proj.weight"}});
+  for (auto& rule : family.head_rules(*spec.head))
+    rules.push_back(std::move(rule));
   return rules;
 }
 
 std::string class_of(const HfFamily& family, const ModelSpec& spec) {
-  return spec.reward_head ? family.reward_class() : family.hf_class();
+  return spec.head ? family.sequence_class() : family.hf_class();
 }
 
 const std::vector<const HfFamily*>& hf_families() {
@@ -49,13 +63,19 @@ const HfFamily& family_for(const ModelSpec& spec) {
   std::vector<std::string> reasons;
   for (const HfFamily* family : hf_families()) {
     auto found = family->differences(spec);
-    if (spec.reward_head && family->reward_class().empty())
-      found.insert(found.begin(), "no reward-model class (...ForSequenceClassification) here");
+    if (spec.head && family->sequence_class().empty()) {
+      found.insert(found.begin(), "no sequence-classification class here");
+    } else if (spec.head) {
+      for (auto& line : family->head_differences(*spec.head))
+        found.push_back(std::move(line));
+    }
     if (found.empty()) return *family;
     reasons.push_back(family->hf_class() + ": " + join(found, "; "));
   }
   throw Error("no Hugging Face model family holds this " + spec.arch +
-                  (spec.reward_head ? " reward model" : "") +
+                  (spec.reward_model() ? " reward model"
+                   : spec.head         ? " classifier"
+                                       : "") +
                   " exactly (sslx never exports an approximation):\n  " + join(reasons, "\n  "),
               "docs/interop.md lists the options each family needs");
 }

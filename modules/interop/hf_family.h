@@ -4,18 +4,20 @@
 // and export, import and `init_from = "hf:DIR"` go through this interface only.
 //
 // sslx names are those of a language model's model.pt: "backbone.<parameter>" and, for an untied
-// head, "lm_head.proj.weight".
+// head, "lm_head.proj.weight"; a sequence classifier's head is "<module>.proj.*" (SequenceHead).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "architectures/architecture_kind.h"
 #include "architectures/architecture_options.h"
+#include "architectures/pooling.h"
 #include "config/node.h"
 
 namespace sslx::interop {
@@ -25,9 +27,18 @@ struct ModelSpec {
   std::string arch;  // the registered architecture: "decoder", "encoder", "encoder_decoder"
   arch::ArchitectureKind kind = arch::ArchitectureKind::decoder;
   arch::ArchitectureOptions options;
-  // A reward model (objectives/reward_model.h): one score per sequence, read at the last valid
-  // position ("reward_head.proj.*"), instead of the LM head.
-  bool reward_head = false;
+  // A sequence classifier instead of a language model: no LM head, one row of logits per sequence.
+  struct SequenceHead {
+    // "reward_head": a reward model (objectives/reward_model.h), one score at the last valid
+    // position; "classifier_head": the fine-tune evaluator's classifier (architectures/heads.h
+    // ClassificationHead), one logit per class.
+    std::string module = "reward_head";
+    std::vector<std::string> labels = {"LABEL_0"};  // one per row of <module>.proj.weight
+    arch::Pooling pooling = arch::Pooling::last;
+    bool pooler = false;  // BERT's dense + tanh before the projection (<module>.pooler.*)
+  };
+  std::optional<SequenceHead> head;
+  bool reward_model() const { return head && head->module == "reward_head"; }
 };
 
 // One tensor of the HF file and the sslx tensors it holds.
@@ -46,9 +57,20 @@ class HfFamily {
   // config.json's "model_type" ("gpt2") and the class its "architectures" names.
   virtual std::string model_type() const = 0;
   virtual std::string hf_class() const = 0;
-  // The class of a reward model: the backbone and `score` (1, E) without bias, read at the last
-  // non-padding token (GPT2ForSequenceClassification); "" when the family has none.
-  virtual std::string reward_class() const { return ""; }
+  // The class of a sequence classifier (reward models included): "GPT2ForSequenceClassification";
+  // "" when the family has none.
+  virtual std::string sequence_class() const { return ""; }
+  // What stops sequence_class() from holding `head` exactly, one "<option>: why" line each. By
+  // default the decoders' class: `score` (K, E) without bias at the last non-padding token.
+  virtual std::vector<std::string> head_differences(const ModelSpec::SequenceHead& head) const;
+  // The head sequence_class() has, as sslx builds it (labels left empty). By default the
+  // decoders': pooling last, no pooler.
+  virtual ModelSpec::SequenceHead default_head() const {
+    return {.module = "classifier_head", .labels = {}};
+  }
+  // Where the head's tensors go. By default "score.weight" <- "<module>.proj.weight": the bias,
+  // which that class lacks, is carried by the final norm's bias on export (hf_export.cpp).
+  virtual std::vector<TensorRule> head_rules(const ModelSpec::SequenceHead& head) const;
   // What stops this family from holding `spec` exactly, one "<option>: why" line each (e.g.
   // "norm = layer_norm: Llama uses RMSNorm"); empty when it holds it.
   virtual std::vector<std::string> differences(const ModelSpec& spec) const = 0;
@@ -70,10 +92,10 @@ class HfFamily {
   virtual std::string base_prefix() const { return ""; }
 };
 
-// The rules of `spec` as the file holds it: the family's, or for a reward model the backbone's and
-// "score.weight" <- "reward_head.proj.weight" (the LM head's left out).
+// The rules of `spec` as the file holds it: the family's, or for a sequence classifier the
+// backbone's and head_rules() (the LM head's left out).
 std::vector<TensorRule> tensor_rules(const HfFamily& family, const ModelSpec& spec);
-// The class `spec` is written as: hf_class(), or reward_class() for a reward model.
+// The class `spec` is written as: hf_class(), or sequence_class() for a sequence classifier.
 std::string class_of(const HfFamily& family, const ModelSpec& spec);
 
 // The families sslx reads and writes.

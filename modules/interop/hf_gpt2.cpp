@@ -16,7 +16,7 @@ class Gpt2Family : public HfFamily {
  public:
   std::string model_type() const override { return "gpt2"; }
   std::string hf_class() const override { return "GPT2LMHeadModel"; }
-  std::string reward_class() const override { return "GPT2ForSequenceClassification"; }
+  std::string sequence_class() const override { return "GPT2ForSequenceClassification"; }
   std::string base_prefix() const override { return "transformer."; }
 
   bool ignorable(const std::string& name) const override {
@@ -32,7 +32,8 @@ class Gpt2Family : public HfFamily {
     require_learned_layer_norm_blocks(d, o, "GPT-2");
     d.require(o.norm_position == nn::NormPosition::pre, "norm_position: GPT-2 is pre-norm");
     d.require(o.n_token_types == 0, "token_types: GPT-2 has no token types");
-    d.require(!o.lm_head_transform, "lm_head_transform: GPT-2's head has no transform");
+    d.require(spec.head || !o.lm_head_transform,
+              "lm_head_transform: GPT-2's head has no transform");
     return d.lines;
   }
 

@@ -7,6 +7,7 @@
 
 #include "architectures/architecture.h"
 #include "architectures/architecture_registry.h"
+#include "architectures/classifier_table.h"
 #include "architectures/heads.h"
 #include "config/toml_io.h"
 #include "interop/hf_convert.h"
@@ -70,6 +71,38 @@ TensorMap read_all_tensors(const stdfs::path& directory) {
   return tensors;
 }
 
+// The head of a ...ForSequenceClassification config.json, or nullopt for the family's other
+// classes. Labels in id order from id2label (transformers writes it, num_labels entries).
+std::optional<ModelSpec::SequenceHead> sequence_head_of(const HfFamily& family,
+                                                        const nlohmann::json& config,
+                                                        const std::string& file) {
+  const nlohmann::json classes = json_or(config, "architectures", nlohmann::json::array());
+  if (family.sequence_class().empty() || !classes.is_array() || classes.empty() ||
+      classes[0] != family.sequence_class())
+    return std::nullopt;
+  const nlohmann::json id2label = json_or(config, "id2label", nlohmann::json::object());
+  ModelSpec::SequenceHead head = family.default_head();
+  head.labels.clear();
+  for (std::size_t i = 0; i < id2label.size(); ++i) {
+    const std::string id = std::to_string(i);
+    if (!id2label.is_object() || !id2label.contains(id) || !id2label[id].is_string())
+      throw IoError(file + ": \"id2label\" is " + id2label.dump(),
+                    "a classifier's config.json maps every id 0..num_labels-1 to a label name");
+    head.labels.push_back(id2label[id].get<std::string>());
+  }
+  if (head.labels.empty())
+    throw IoError(file + " names " + family.sequence_class() + " but has no \"id2label\"",
+                  "a classifier's config.json maps every id 0..num_labels-1 to a label name");
+  const auto problem_type = json_or(config, "problem_type", nullptr);
+  if (problem_type == "multi_label_classification")
+    unsupported(file, "problem_type", problem_type,
+                "sslx's classifiers pick one class (softmax), not several (sigmoid)");
+  // sslx's reward model is exactly the decoders' one-label score.
+  if (head.labels.size() == 1 && head.pooling == arch::Pooling::last && !head.pooler)
+    head.module = "reward_head";
+  return head;
+}
+
 }  // namespace
 
 HfDirectory read_hf_directory(const stdfs::path& directory) {
@@ -79,6 +112,7 @@ HfDirectory read_hf_directory(const stdfs::path& directory) {
   result.family = &family_for(result.config, file.string());
   result.model_table = result.family->model_table(result.config, file.string());
   result.vocab_size = json_int(result.config, "vocab_size", file.string());
+  result.head = sequence_head_of(*result.family, result.config, file.string());
   arch::register_builtin_architectures();
   // The table must build a backbone: the options' own checks, with the file named.
   const ModelSpec spec = model_spec(result.model_table, result.vocab_size);
@@ -97,25 +131,50 @@ ModelSpec model_spec(const config::Node& model_table, std::int64_t vocab_size) {
                    .options = arch::options_from_config(model_table, vocab_size)};
 }
 
-TensorMap language_model_shapes(const config::Node& model_table, const ModelSpec& spec) {
+TensorMap model_shapes(const config::Node& model_table, const ModelSpec& spec) {
   arch::register_builtin_architectures();
   const auto backbone = arch::architecture_registry().create(model_table, spec.options.vocab_size);
   TensorMap shapes;
   for (const auto& [name, tensor] : nn::named_state(*backbone))
     shapes.emplace("backbone." + name, tensor);
-  // The head a language model builds on this backbone (objectives/language_model.h).
-  const arch::LmHead head = arch::lm_head_for(*backbone);
-  for (const auto& [name, tensor] : nn::named_state(*head))
-    shapes.emplace("lm_head." + name, tensor);
+  const auto add = [&shapes](const std::string& module, const torch::nn::Module& head) {
+    for (const auto& [name, tensor] : nn::named_state(head))
+      shapes.emplace(module + "." + name, tensor);
+  };
+  const std::int64_t E = spec.options.d_model;
+  if (spec.reward_model()) {  // objectives/reward_model.h
+    add("reward_head", *arch::ScalarHead(arch::ScalarHeadOptions{.d_model = E}));
+  } else if (spec.head) {  // the fine-tune evaluator's classifier
+    add(spec.head->module, *arch::ClassificationHead(arch::ClassificationHeadOptions{
+                               .d_model = E,
+                               .n_classes = static_cast<std::int64_t>(spec.head->labels.size()),
+                               .pooling = spec.head->pooling,
+                               .pooler = spec.head->pooler}));
+  } else {  // the head a language model builds on this backbone (objectives/language_model.h)
+    add("lm_head", *arch::lm_head_for(*backbone));
+  }
   return shapes;
 }
 
 TensorMap read_hf_weights(const HfDirectory& directory) {
-  const ModelSpec spec = model_spec(directory.model_table, directory.vocab_size);
+  ModelSpec spec = model_spec(directory.model_table, directory.vocab_size);
+  spec.head = directory.head;
   const TensorMap hf = read_all_tensors(directory.path);
-  return from_hf_tensors(*directory.family, spec, hf,
-                         language_model_shapes(directory.model_table, spec),
-                         directory.path.string());
+  const TensorMap shapes = model_shapes(directory.model_table, spec);
+  TensorMap state = from_hf_tensors(*directory.family, spec, hf, shapes, directory.path.string());
+  // The decoders' score has no bias; sslx's heads have one, which is then 0.
+  if (spec.head) {
+    const std::string bias = spec.head->module + ".proj.bias";
+    if (state.count(bias) == 0) state.emplace(bias, at::zeros_like(shapes.at(bias)));
+  }
+  return state;
+}
+
+void require_language_model(const HfDirectory& directory, const std::string& use) {
+  if (!directory.head) return;
+  throw IoError(directory.path.string() + " holds a " + directory.family->sequence_class() + " (" +
+                    std::to_string(directory.head->labels.size()) + " labels)",
+                use + " needs a language model (" + directory.family->hf_class() + ")");
 }
 
 std::optional<HfTokenizerFile> hf_tokenizer_file(const HfDirectory& directory) {
@@ -147,9 +206,18 @@ std::size_t import_to_folder(const HfDirectory& directory, const stdfs::path& fo
     tokenizer.set("sentinels", tokenizer_file->sentinels);
     config.set("tokenizer", tokenizer);
   }
+  if (directory.head && !directory.head->labels.empty() &&
+      directory.head->module == "classifier_head") {
+    const char* pooling = directory.head->pooling == arch::Pooling::first  ? "first"
+                          : directory.head->pooling == arch::Pooling::last ? "last"
+                                                                           : "mean";
+    config.set("classifier", arch::to_node({.labels = directory.head->labels,
+                                            .pooling = pooling,
+                                            .pooler = directory.head->pooler}));
+  }
   fs::write_text_atomic(folder / "config.toml", "# Imported by `sslx import` from " +
                                                     stdfs::absolute(directory.path).string() +
-                                                    " (" + directory.family->hf_class() + ")\n" +
+                                                    " (" + directory.hf_class() + ")\n" +
                                                     config::to_toml(config));
   nn::save_state_dict(state, folder / "model.pt");
   return state.size();

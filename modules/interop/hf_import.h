@@ -19,6 +19,13 @@ struct HfDirectory {
   nlohmann::json config;     // config.json
   config::Node model_table;  // the [model] table that builds the same backbone
   std::int64_t vocab_size = 0;
+  // A ...ForSequenceClassification directory (config.json's "architectures" names the family's
+  // sequence_class()): its head, labels from id2label. One label on the decoders' score is a
+  // reward model ("reward_head"), anything else a classifier ("classifier_head").
+  std::optional<ModelSpec::SequenceHead> head;
+
+  // The class the directory holds: the family's language model, or its sequence classifier.
+  std::string hf_class() const { return head ? family->sequence_class() : family->hf_class(); }
 };
 
 // Reads and checks config.json of `directory`; throws IoError naming the file and key.
@@ -27,13 +34,17 @@ HfDirectory read_hf_directory(const std::filesystem::path& directory);
 // The backbone `model_table` describes (arch, kind, options with `vocab_size`).
 ModelSpec model_spec(const config::Node& model_table, std::int64_t vocab_size);
 
-// The name and shape of every tensor of a language model of `spec` (model.pt names), from a
-// backbone built with random weights.
-TensorMap language_model_shapes(const config::Node& model_table, const ModelSpec& spec);
+// The name and shape of every tensor of `spec`'s model.pt (a language model, or the sequence
+// classifier spec.head describes), from a model built with random weights.
+TensorMap model_shapes(const config::Node& model_table, const ModelSpec& spec);
 
-// The language model's tensors (model.pt names, float32) of an HF directory, every shape checked
-// against its config.json.
+// The model's tensors (model.pt names, float32) of an HF directory, every shape checked against
+// its config.json: a language model's, or a sequence classifier's (directory.head).
 TensorMap read_hf_weights(const HfDirectory& directory);
+
+// Throws IoError naming the directory when it holds a sequence classifier: `use` ("init_from",
+// "generation") needs a language model.
+void require_language_model(const HfDirectory& directory, const std::string& use);
 
 // The directory's SentencePiece tokenizer: tokenizer.model, with T5Tokenizer's extra_ids from
 // tokenizer_config.json as sslx's sentinels (both number <extra_id_k> down from the top id).
@@ -43,9 +54,11 @@ struct HfTokenizerFile {
 };
 std::optional<HfTokenizerFile> hf_tokenizer_file(const HfDirectory& directory);
 
-// The run-like folder `sslx import` writes: config.toml ([model] and, when the directory has
-// tokenizer.model, [tokenizer]) and model.pt, which init_from, export and evaluation accept as a
-// checkpoint. Returns the number of tensors written.
+// The run-like folder `sslx import` writes: config.toml ([model], when the directory has
+// tokenizer.model [tokenizer], and for a classifier [classifier]: architectures/
+// classifier_table.h) and model.pt, which init_from, export and evaluation accept as a
+// checkpoint (a language model's; export takes a classifier's too). Returns the number of
+// tensors written.
 std::size_t import_to_folder(const HfDirectory& directory, const std::filesystem::path& folder);
 
 // "hf:DIR" -> DIR, or nullopt for any other reference: how configs name an HF directory.

@@ -20,7 +20,7 @@ class LlamaFamily : public HfFamily {
  public:
   std::string model_type() const override { return "llama"; }
   std::string hf_class() const override { return "LlamaForCausalLM"; }
-  std::string reward_class() const override { return "LlamaForSequenceClassification"; }
+  std::string sequence_class() const override { return "LlamaForSequenceClassification"; }
   std::string base_prefix() const override { return "model."; }
 
   bool ignorable(const std::string& name) const override {
@@ -41,7 +41,8 @@ class LlamaFamily : public HfFamily {
     d.require(o.scale_attention, "scale_attention = false: Llama scales scores by 1/sqrt(D)");
     d.require(o.n_token_types == 0, "token_types: Llama has no token types");
     d.require(!o.tied_head_scale, "tied_head_scale: Llama's head does not scale");
-    d.require(!o.lm_head_transform, "lm_head_transform: Llama's head has no transform");
+    d.require(spec.head || !o.lm_head_transform,
+              "lm_head_transform: Llama's head has no transform");
     return d.lines;
   }
 

@@ -1,5 +1,6 @@
 #include "interop/run_model.h"
 
+#include "architectures/classifier_table.h"
 #include "config/toml_io.h"
 #include "nn/state_io.h"
 #include "train/checkpoint.h"
@@ -32,6 +33,23 @@ RunModel read_run_model(const stdfs::path& source) {
   }
   run.state = nn::load_state_dict(train::model_file(run.checkpoint));
   return run;
+}
+
+std::optional<ModelSpec::SequenceHead> sequence_head(const RunModel& run) {
+  if (run.state.count("reward_head.proj.weight") > 0) return ModelSpec::SequenceHead{};
+  const auto weight = run.state.find("classifier_head.proj.weight");
+  if (weight == run.state.end()) return std::nullopt;
+  const std::string file = run.config_file.string();
+  const arch::ClassifierTable table = arch::read_classifier_table(run.config, file);
+  if (static_cast<std::int64_t>(table.labels.size()) != weight->second.size(0))
+    throw IoError(file + ": classifier.labels has " + std::to_string(table.labels.size()) +
+                  " labels, but classifier_head.proj.weight in " +
+                  (run.checkpoint / "model.pt").string() + " has " +
+                  std::to_string(weight->second.size(0)) + " rows");
+  return ModelSpec::SequenceHead{.module = "classifier_head",
+                                 .labels = table.labels,
+                                 .pooling = arch::pooling_from_name(table.pooling),
+                                 .pooler = table.pooler};
 }
 
 }  // namespace sslx::interop

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 
 #include "config/node.h"
+#include "interop/hf_family.h"
 #include "interop/tensor_file.h"
 
 namespace sslx::interop {
@@ -20,5 +22,10 @@ struct RunModel {
 // (beside model.pt, or two levels up: <run>/checkpoints/step-N). Throws IoError naming what is
 // missing.
 RunModel read_run_model(const std::filesystem::path& source);
+
+// The sequence head of `run`'s model: a reward model's (reward_head.*), a saved classifier's
+// (classifier_head.*, described by config.toml's [classifier]), or nullopt for a language model.
+// Throws IoError naming the file when [classifier] is missing or disagrees with model.pt.
+std::optional<ModelSpec::SequenceHead> sequence_head(const RunModel& run);
 
 }  // namespace sslx::interop

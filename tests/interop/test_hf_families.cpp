@@ -9,6 +9,7 @@
 #include <string>
 
 #include "architectures/architecture_registry.h"
+#include "architectures/heads.h"
 #include "config/toml_io.h"
 #include "data/byte_tokenizer.h"
 #include "interop/hf_export.h"
@@ -110,6 +111,15 @@ Batch batch(const Node& model_table) {
 at::Tensor logits(sslx::objectives::LanguageModelImpl& model, const Batch& b) {
   const at::NoGradGuard no_grad;
   return model.logits({.token_ids = b.input_ids, .decoder_token_ids = b.decoder_input_ids});
+}
+
+// The tensors of `state` under "<prefix>.", without it: one module's state.
+std::map<std::string, at::Tensor> part(const TensorMap& state, const std::string& prefix) {
+  std::map<std::string, at::Tensor> result;
+  for (const auto& [name, tensor] : state) {
+    if (name.starts_with(prefix + ".")) result.emplace(name.substr(prefix.size() + 1), tensor);
+  }
+  return result;
 }
 
 sslx::interop::ModelSpec spec_of(const Node& model_table) {
@@ -417,7 +427,7 @@ TEST_CASE("a reward model exports as ...ForSequenceClassification, read by the N
         model->reward_head->proj->bias.fill_(0.25);
       }
       auto spec = spec_of(family.model);
-      spec.reward_head = true;
+      spec.head = sslx::interop::ModelSpec::SequenceHead{};
       if (family.name == "llama") {
         // RMSNorm has no bias to carry the score's: refused, then exported once it is 0.
         CHECK_THROWS_WITH(
@@ -467,9 +477,157 @@ TEST_CASE("a reward model exports as ...ForSequenceClassification, read by the N
   SECTION("a family without a reward-model class refuses") {
     const Node model_table = families(true)[2].model;  // T5
     auto spec = spec_of(model_table);
-    spec.reward_head = true;
-    CHECK_THROWS_WITH(sslx::interop::family_for(spec),
-                      Catch::Contains("encoder_decoder reward model exactly") &&
-                          Catch::Contains("T5ForConditionalGeneration: no reward-model class"));
+    spec.head = sslx::interop::ModelSpec::SequenceHead{};
+    CHECK_THROWS_WITH(
+        sslx::interop::family_for(spec),
+        Catch::Contains("encoder_decoder reward model exactly") &&
+            Catch::Contains("T5ForConditionalGeneration: no sequence-classification class here"));
   }
+}
+
+TEST_CASE(
+    "a classifier exports as ...ForSequenceClassification, read by the NumPy forward and "
+    "imported back",
+    "[hf]") {
+  // BERT: [CLS] through the pooler, then `classifier` with its bias. GPT-2: the last token,
+  // `score` without bias, the head's bias carried by ln_f's. Three labels, random weights.
+  struct Case {
+    std::size_t family;
+    std::string hf_class;
+    sslx::arch::Pooling pooling;
+    bool pooler;
+  };
+  const auto all = families(true);
+  for (const Case& c :
+       {Case{3, "BertForSequenceClassification", sslx::arch::Pooling::first, true},
+        Case{0, "GPT2ForSequenceClassification", sslx::arch::Pooling::last, false}}) {
+    const Family& family = all[c.family];
+    DYNAMIC_SECTION(family.name) {
+      const sslx::test::TempDir dir;
+      sslx::arch::register_builtin_architectures();
+      const auto backbone =
+          sslx::arch::architecture_registry().create(family.model, kTokenizer.vocab_size());
+      sslx::arch::ClassificationHead head(sslx::arch::ClassificationHeadOptions{
+          .d_model = 16, .n_classes = 3, .pooling = c.pooling, .pooler = c.pooler});
+      backbone->eval();
+      head->eval();
+      at::manual_seed(9);
+      TensorMap state;
+      {
+        const at::NoGradGuard no_grad;
+        for (auto& [name, tensor] : sslx::nn::named_state(*backbone))
+          state.emplace("backbone." + name, tensor);
+        for (auto& [name, tensor] : sslx::nn::named_state(*head))
+          state.emplace("classifier_head." + name, tensor);
+        for (auto& [name, tensor] : state) {
+          const bool norm = name.find("norm") != std::string::npos;
+          tensor.copy_(at::randn(tensor.sizes()) * 0.3 + (norm ? 1.0 : 0.0));
+        }
+      }
+      auto spec = spec_of(family.model);
+      spec.head = sslx::interop::ModelSpec::SequenceHead{.module = "classifier_head",
+                                                         .labels = {"neg", "neutral", "pos"},
+                                                         .pooling = c.pooling,
+                                                         .pooler = c.pooler};
+      const auto result = sslx::interop::write_hf_directory(dir.path(), spec, state, kTokenizer,
+                                                            at::kFloat, "classifier");
+      CHECK(result.hf_class == c.hf_class);
+      const auto config = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+      CHECK(config["architectures"] == nlohmann::json::array({c.hf_class}));
+      CHECK(config["id2label"] == nlohmann::json({{"0", "neg"}, {"1", "neutral"}, {"2", "pos"}}));
+      const TensorMap stored = sslx::interop::read_tensor_file(dir / "model.safetensors");
+      if (c.pooler) {
+        CHECK(stored.at("classifier.weight").sizes() == at::IntArrayRef({3, 16}));
+        CHECK(stored.at("classifier.bias").sizes() == at::IntArrayRef({3}));
+        CHECK(stored.at("bert.pooler.dense.weight").sizes() == at::IntArrayRef({16, 16}));
+        CHECK(stored.count("cls.predictions.bias") == 0);
+      } else {
+        CHECK(stored.at("score.weight").sizes() == at::IntArrayRef({3, 16}));
+        CHECK(stored.count("score.bias") == 0);
+      }
+
+      const Batch b = batch(family.model);
+      at::Tensor logits;
+      {
+        const at::NoGradGuard no_grad;
+        logits = head->forward(backbone->forward({.token_ids = b.input_ids}).hidden_states);
+      }
+      sslx::interop::write_tensor_file(dir / "reference.safetensors",
+                                       {{"input_ids", b.input_ids}, {"logits", logits}});
+      const std::string script = SSLX_SOURCE_DIR "/tests/python/hf_reference_forward.py";
+      const auto run = sslx::test::run_command({SSLX_PYTHON, script, dir.path().string()});
+      INFO(run.out << run.err);
+      CHECK(run.exit_code == 0);
+      const auto broken =
+          sslx::test::run_command({SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
+      INFO(broken.out << broken.err);
+      CHECK(broken.exit_code == 1);
+
+      // Imported: the head as it was (GPT-2's bias now 0, carried by ln_f), the same logits.
+      const auto directory = sslx::interop::read_hf_directory(dir.path());
+      CHECK(directory.hf_class() == c.hf_class);
+      REQUIRE(directory.head);
+      CHECK(directory.head->module == "classifier_head");
+      CHECK(directory.head->labels == std::vector<std::string>{"neg", "neutral", "pos"});
+      CHECK(directory.head->pooling == c.pooling);
+      CHECK(directory.head->pooler == c.pooler);
+      const TensorMap read = sslx::interop::read_hf_weights(directory);
+      REQUIRE(read.size() == state.size());
+      for (const auto& [name, tensor] : state) {
+        INFO(name);
+        const bool moved = !c.pooler && (name == "classifier_head.proj.bias" ||
+                                         name == "backbone.stack.final_norm.bias");
+        CHECK(at::equal(read.at(name), tensor) != moved);
+      }
+      sslx::nn::load_state(*backbone, part(read, "backbone"), "imported");
+      sslx::nn::load_state(*head, part(read, "classifier_head"), "imported");
+      const at::NoGradGuard no_grad;
+      const at::Tensor again =
+          head->forward(backbone->forward({.token_ids = b.input_ids}).hidden_states);
+      CHECK((again - logits).abs().max().item<double>() < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("a classifier no sequence class holds exactly is refused, naming why", "[hf]") {
+  const auto all = families(true);
+  using Head = sslx::interop::ModelSpec::SequenceHead;
+  auto bert = spec_of(all[3].model);
+  bert.head = Head{.module = "classifier_head",
+                   .labels = {"a", "b"},
+                   .pooling = sslx::arch::Pooling::mean,
+                   .pooler = true};
+  CHECK_THROWS_WITH(sslx::interop::family_for(bert),
+                    Catch::Contains("encoder classifier exactly") &&
+                        Catch::Contains("pooling: BertForSequenceClassification reads the first "
+                                        "token ([CLS])"));
+  auto gpt2 = spec_of(all[0].model);
+  gpt2.head = Head{.module = "classifier_head",
+                   .labels = {"a", "b"},
+                   .pooling = sslx::arch::Pooling::last,
+                   .pooler = true};
+  CHECK_THROWS_WITH(sslx::interop::family_for(gpt2),
+                    Catch::Contains("pooler: GPT2ForSequenceClassification has none"));
+
+  // Two equal rows of the score with different biases: no shift of ln_f gives both.
+  at::manual_seed(5);
+  gpt2.head->pooler = false;
+  sslx::arch::register_builtin_architectures();
+  const auto backbone =
+      sslx::arch::architecture_registry().create(all[0].model, kTokenizer.vocab_size());
+  TensorMap state;
+  for (auto& [name, tensor] : sslx::nn::named_state(*backbone))
+    state.emplace("backbone." + name, tensor.detach().clone());
+  const at::Tensor row = at::randn({1, 16});
+  state.emplace("classifier_head.proj.weight", at::cat({row, row}, 0));
+  state.emplace("classifier_head.proj.bias", at::tensor({0.5f, -0.5f}));
+  const sslx::test::TempDir dir;
+  CHECK_THROWS_WITH(sslx::interop::write_hf_directory(dir.path(), gpt2, state, kTokenizer,
+                                                      at::kFloat, "dependent"),
+                    Catch::Contains("classifier_head.proj.bias is not 0") &&
+                        Catch::Contains("the score's rows are linearly dependent"));
+  // With equal biases the shift exists (any c with w.c = 0.5): exported.
+  state.at("classifier_head.proj.bias") = at::tensor({0.5f, 0.5f});
+  CHECK(sslx::interop::write_hf_directory(dir.path(), gpt2, state, kTokenizer, at::kFloat, "equal")
+            .hf_class == "GPT2ForSequenceClassification");
 }

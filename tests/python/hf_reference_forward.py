@@ -8,9 +8,11 @@ equations of transformers' modelling code (GPT-2: Conv1D weights (in, out), fuse
 GELU; Llama: RMSNorm, rotate_half rotary, grouped key/value heads, SwiGLU; T5: RMSNorm without
 mean, unscaled scores, bucketed relative bias from each stack's first block, d_model^-1/2 before
 a tied head; BERT: word + position + token-type embeddings and LayerNorm, post-norm blocks, the
-masked-LM head's dense + activation + LayerNorm transform and output bias; a reward model
-(...ForSequenceClassification): `score` read at the last token). DIR/reference.safetensors holds
-the inputs and sslx's logits (a reward model's scores, (B, 1)); prints the largest difference
+masked-LM head's dense + activation + LayerNorm transform and output bias; a sequence classifier
+or reward model (...ForSequenceClassification): GPT-2's and Llama's `score` read at the last
+token, BERT's pooler (dense + tanh on the first token) and `classifier`).
+DIR/reference.safetensors holds the inputs and sslx's logits (a classifier's (B, K), a reward
+model's scores (B, 1)); prints the largest difference
 and exits 0 when it is within 1e-5, 1 otherwise.
 
     hf_reference_forward.py DIR [--negative-control]
@@ -259,6 +261,8 @@ def bert(c, w, ids, broken):
         else:
             h = norm(h + attention_block(h), b + "attention.output.LayerNorm")
             h = norm(h + feed_forward(h), b + "output.LayerNorm")
+    if "classifier.weight" in w:  # BertForSequenceClassification: [CLS] through the pooler
+        return linear(np.tanh(linear(h[:, 0], "bert.pooler.dense")), "classifier")
     p = "cls.predictions."
     x = norm(act(linear(h, p + "transform.dense")), p + "transform.LayerNorm")
     tied = c.get("tie_word_embeddings", True)
