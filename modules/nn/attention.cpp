@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <vector>
 
 #include "nn/rotary.h"
 
@@ -24,6 +26,24 @@ at::Tensor merge_heads(const at::Tensor& x) {
 at::Tensor repeat_kv(const at::Tensor& x, std::int64_t H) {
   const std::int64_t G = x.size(1);
   return G == H ? x : x.repeat_interleave(H / G, /*dim=*/1);
+}
+
+// x (B, L, E) through several projections of the same input as one matrix product: their
+// weights (and biases) stacked along the output dimension, the result split back. One product
+// of 3E outputs keeps the BLAS kernel busier than three of E, and its backward pass sums the
+// input's gradient inside one product instead of adding three. The stacking copies the weights
+// (3 E^2 values), small next to the product (B L 3 E^2 multiply-adds).
+std::vector<at::Tensor> project_together(const at::Tensor& x,
+                                         std::initializer_list<torch::nn::Linear> projections) {
+  std::vector<at::Tensor> weights, biases;
+  std::vector<std::int64_t> sizes;
+  for (const auto& projection : projections) {
+    weights.push_back(projection->weight);
+    if (projection->bias.defined()) biases.push_back(projection->bias);
+    sizes.push_back(projection->weight.size(0));
+  }
+  const at::Tensor bias = biases.empty() ? at::Tensor() : at::cat(biases);
+  return at::linear(x, at::cat(weights), bias).split_with_sizes(sizes, -1);
 }
 
 // Appends this step's keys or values (B, G, T, D) to the cached ones along S.
@@ -100,9 +120,10 @@ at::Tensor MultiHeadAttentionImpl::forward(const at::Tensor& x, const AttentionM
   TORCH_CHECK(options_.rotary || !positions.defined(),
               "positions are only used by rotary attention, and this module has rotary = false");
   const std::int64_t cached = cache != nullptr ? cache->length() : 0;  // C
-  at::Tensor q = split_heads(q_proj->forward(x), H);                   // (B, H, T, D)
-  at::Tensor k = split_heads(k_proj->forward(x), G);                   // (B, G, T, D)
-  at::Tensor v = split_heads(v_proj->forward(x), G);                   // (B, G, T, D)
+  const auto qkv = project_together(x, {q_proj, k_proj, v_proj});
+  at::Tensor q = split_heads(qkv[0], H);  // (B, H, T, D)
+  at::Tensor k = split_heads(qkv[1], G);  // (B, G, T, D)
+  at::Tensor v = split_heads(qkv[2], G);  // (B, G, T, D)
   if (options_.rotary) {
     const RotaryOptions rotary{.head_dim = E / H, .base = options_.rotary_base};
     const at::Tensor p = positions.defined()
@@ -144,8 +165,9 @@ at::Tensor MultiHeadAttentionImpl::cross(const at::Tensor& query, const at::Tens
               "cross-attention needs memory, or a cache filled on an earlier step");
   TORCH_CHECK(memory.dim() == 3 && memory.size(0) == query.size(0) && memory.size(2) == M,
               "memory must be (B = ", query.size(0), ", S, M = ", M, "), got ", memory.sizes());
-  const at::Tensor k = split_heads(k_proj->forward(memory), G);  // (B, G, S, D)
-  const at::Tensor v = split_heads(v_proj->forward(memory), G);  // (B, G, S, D)
+  const auto kv = project_together(memory, {k_proj, v_proj});
+  const at::Tensor k = split_heads(kv[0], G);  // (B, G, S, D)
+  const at::Tensor v = split_heads(kv[1], G);  // (B, G, S, D)
   if (cache != nullptr) {
     cache->key = k;
     cache->value = v;

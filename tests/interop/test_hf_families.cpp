@@ -113,6 +113,25 @@ at::Tensor logits(sslx::objectives::LanguageModelImpl& model, const Batch& b) {
   return model.logits({.token_ids = b.input_ids, .decoder_token_ids = b.decoder_input_ids});
 }
 
+// tests/python/hf_reference_forward.py on the export in `dir`, given the inputs and sslx's
+// logits (`reference`), must match them; the negative control (the same script with one
+// convention of the family broken: GPT-2's Conv1D read as a Linear, Llama's rotation on
+// interleaved pairs, T5 scores scaled, BERT's blocks pre-norm) must not.
+void check_numpy_reference(const sslx::test::TempDir& dir, const TensorMap& reference,
+                           const std::string& family) {
+  sslx::interop::write_tensor_file(dir / "reference.safetensors", reference);
+  const std::string script = SSLX_SOURCE_DIR "/tests/python/hf_reference_forward.py";
+  const auto run = sslx::test::run_command({SSLX_PYTHON, script, dir.path().string()});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains(family + ": max abs error"));
+  const auto broken =
+      sslx::test::run_command({SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
+  INFO(broken.out << broken.err);
+  CHECK(broken.exit_code == 1);
+  CHECK_THAT(broken.out, Catch::Contains("MISMATCH"));
+}
+
 // The tensors of `state` under "<prefix>.", without it: one module's state.
 std::map<std::string, at::Tensor> part(const TensorMap& state, const std::string& prefix) {
   std::map<std::string, at::Tensor> result;
@@ -201,20 +220,7 @@ TEST_CASE("an independent NumPy forward pass reads the export and matches sslx's
         TensorMap reference{{"input_ids", b.input_ids}, {"logits", logits(*model, b)}};
         if (b.decoder_input_ids.defined())
           reference.emplace("decoder_input_ids", b.decoder_input_ids);
-        sslx::interop::write_tensor_file(dir / "reference.safetensors", reference);
-        const std::string script = SSLX_SOURCE_DIR "/tests/python/hf_reference_forward.py";
-        const auto run = sslx::test::run_command({SSLX_PYTHON, script, dir.path().string()});
-        INFO(run.out << run.err);
-        CHECK(run.exit_code == 0);
-        CHECK_THAT(run.out, Catch::Contains(family.name + ": max abs error"));
-        // Negative control: the same script with one convention of the family broken (GPT-2's
-        // Conv1D read as a Linear, Llama's rotation on interleaved pairs, T5 scores scaled,
-        // BERT's blocks pre-norm).
-        const auto broken = sslx::test::run_command(
-            {SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
-        INFO(broken.out << broken.err);
-        CHECK(broken.exit_code == 1);
-        CHECK_THAT(broken.out, Catch::Contains("MISMATCH"));
+        check_numpy_reference(dir, reference, family.name);
       }
     }
   }
@@ -458,17 +464,9 @@ TEST_CASE("a reward model exports as ...ForSequenceClassification, read by the N
         const at::NoGradGuard no_grad;
         rewards = model->forward(b.input_ids, at::ones_like(b.input_ids, at::kBool));
       }
-      sslx::interop::write_tensor_file(
-          dir / "reference.safetensors",
-          {{"input_ids", b.input_ids}, {"logits", rewards.view({-1, 1}).contiguous()}});
-      const std::string script = SSLX_SOURCE_DIR "/tests/python/hf_reference_forward.py";
-      const auto run = sslx::test::run_command({SSLX_PYTHON, script, dir.path().string()});
-      INFO(run.out << run.err);
-      CHECK(run.exit_code == 0);
-      const auto broken =
-          sslx::test::run_command({SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
-      INFO(broken.out << broken.err);
-      CHECK(broken.exit_code == 1);
+      check_numpy_reference(
+          dir, {{"input_ids", b.input_ids}, {"logits", rewards.view({-1, 1}).contiguous()}},
+          family.name);
 
       // GPT-2 carries the bias in ln_f's: the reference above saw the biased rewards.
       if (family.name == "gpt2") CHECK(model->reward_head->proj->bias.item<double>() == 0.25);
@@ -552,16 +550,7 @@ TEST_CASE(
         const at::NoGradGuard no_grad;
         logits = head->forward(backbone->forward({.token_ids = b.input_ids}).hidden_states);
       }
-      sslx::interop::write_tensor_file(dir / "reference.safetensors",
-                                       {{"input_ids", b.input_ids}, {"logits", logits}});
-      const std::string script = SSLX_SOURCE_DIR "/tests/python/hf_reference_forward.py";
-      const auto run = sslx::test::run_command({SSLX_PYTHON, script, dir.path().string()});
-      INFO(run.out << run.err);
-      CHECK(run.exit_code == 0);
-      const auto broken =
-          sslx::test::run_command({SSLX_PYTHON, script, dir.path().string(), "--negative-control"});
-      INFO(broken.out << broken.err);
-      CHECK(broken.exit_code == 1);
+      check_numpy_reference(dir, {{"input_ids", b.input_ids}, {"logits", logits}}, family.name);
 
       // Imported: the head as it was (GPT-2's bias now 0, carried by ln_f), the same logits.
       const auto directory = sslx::interop::read_hf_directory(dir.path());
