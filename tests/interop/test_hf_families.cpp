@@ -6,6 +6,7 @@
 #include "nn/torch_catch.h"
 
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "architectures/architecture_registry.h"
@@ -619,4 +620,32 @@ TEST_CASE("a classifier no sequence class holds exactly is refused, naming why",
   state.at("classifier_head.proj.bias") = at::tensor({0.5f, 0.5f});
   CHECK(sslx::interop::write_hf_directory(dir.path(), gpt2, state, kTokenizer, at::kFloat, "equal")
             .hf_class == "GPT2ForSequenceClassification");
+
+  // Reading it back: a classifier's config.json must name its labels, and sslx's classifiers
+  // pick one class.
+  const auto config_file = dir / "config.json";
+  const auto original = nlohmann::json::parse(std::ifstream(config_file));
+  CHECK(sslx::interop::read_hf_directory(dir.path()).head->labels ==
+        std::vector<std::string>{"a", "b"});
+  const auto rewrite = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json config = original;
+    change(config);
+    std::ofstream(config_file) << config.dump();
+  };
+  rewrite([](nlohmann::json& c) { c.erase("id2label"); });
+  CHECK_THROWS_WITH(sslx::interop::read_hf_directory(dir.path()),
+                    Catch::Contains("config.json names GPT2ForSequenceClassification but has no "
+                                    "\"id2label\""));
+  rewrite([](nlohmann::json& c) { c["id2label"] = {{"0", "a"}, {"2", "b"}}; });
+  CHECK_THROWS_WITH(sslx::interop::read_hf_directory(dir.path()),
+                    Catch::Contains("config.json: \"id2label\" is {\"0\":\"a\",\"2\":\"b\"}"));
+  rewrite([](nlohmann::json& c) { c["problem_type"] = "multi_label_classification"; });
+  CHECK_THROWS_WITH(sslx::interop::read_hf_directory(dir.path()),
+                    Catch::Contains("\"problem_type\" = \"multi_label_classification\" has no "
+                                    "sslx equivalent"));
+  // A language model's directory is not one: its config.json names the LM class.
+  rewrite([](nlohmann::json& c) { c["architectures"] = {"GPT2LMHeadModel"}; });
+  CHECK_THROWS_WITH(sslx::interop::read_hf_weights(sslx::interop::read_hf_directory(dir.path())),
+                    Catch::Contains("holds tensor \"score.weight\", which GPT2LMHeadModel does "
+                                    "not have"));
 }
