@@ -11,7 +11,6 @@
 //                                            stands in for the tokenizer, so no tokenizer files)
 #include <cstdio>
 #include <exception>
-#include <map>
 #include <string>
 
 #include "architectures/architecture_registry.h"
@@ -28,27 +27,18 @@ namespace {
 
 using sslx::interop::TensorMap;
 
-// The tensors of `state` under "<prefix>.", without it.
-std::map<std::string, at::Tensor> part(const TensorMap& state, const std::string& prefix) {
-  std::map<std::string, at::Tensor> result;
-  for (const auto& [name, tensor] : state) {
-    if (name.starts_with(prefix + ".")) result.emplace(name.substr(prefix.size() + 1), tensor);
-  }
-  return result;
-}
-
 // A sequence classifier's logits (B, K): a reward model's scores at the last token (K = 1), or
 // the classification head's.
 at::Tensor classifier_logits(const sslx::interop::HfDirectory& hf, const TensorMap& state,
                              const at::Tensor& input_ids) {
   const auto backbone = sslx::arch::architecture_registry().create(hf.model_table, hf.vocab_size);
-  sslx::nn::load_state(*backbone, part(state, "backbone"), hf.path.string());
+  sslx::nn::load_state(*backbone, sslx::nn::submodule_state(state, "backbone"), hf.path.string());
   backbone->eval();
   const at::Tensor hidden = backbone->forward({.token_ids = input_ids}).hidden_states;
   const std::int64_t E = hidden.size(-1);
   if (hf.head->module == "reward_head") {
     sslx::arch::ScalarHead head(sslx::arch::ScalarHeadOptions{.d_model = E});
-    sslx::nn::load_state(*head, part(state, "reward_head"), hf.path.string());
+    sslx::nn::load_state(*head, sslx::nn::submodule_state(state, "reward_head"), hf.path.string());
     return head->forward(hidden).view({-1, 1});
   }
   sslx::arch::ClassificationHead head(sslx::arch::ClassificationHeadOptions{
@@ -56,7 +46,7 @@ at::Tensor classifier_logits(const sslx::interop::HfDirectory& hf, const TensorM
       .n_classes = static_cast<std::int64_t>(hf.head->labels.size()),
       .pooling = hf.head->pooling,
       .pooler = hf.head->pooler});
-  sslx::nn::load_state(*head, part(state, hf.head->module), hf.path.string());
+  sslx::nn::load_state(*head, sslx::nn::submodule_state(state, hf.head->module), hf.path.string());
   head->eval();
   return head->forward(hidden);
 }

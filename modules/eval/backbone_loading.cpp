@@ -14,15 +14,8 @@
 namespace sslx::eval {
 namespace {
 
-constexpr std::string_view kBackbonePrefix = "backbone.";
-
 std::map<std::string, at::Tensor> backbone_tensors(const std::filesystem::path& checkpoint) {
-  std::map<std::string, at::Tensor> selected;
-  for (auto& [name, tensor] : nn::load_state_dict(train::model_file(checkpoint))) {
-    if (starts_with(name, kBackbonePrefix))
-      selected.emplace(name.substr(kBackbonePrefix.size()), tensor);
-  }
-  return selected;
+  return nn::submodule_state(nn::load_state_dict(train::model_file(checkpoint)), "backbone");
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ class FinetuneEvaluator : public Evaluator {
   }
 
   void run(EvalContext& context, EvalResults& results) override {
+    if (save_model_ && context.job_dir().empty())  // before minutes of training, not after
+      throw Error("eval.finetune.save_model = true, but no job directory was given to save into",
+                  "run the evaluator through `sslx run` or `sslx eval`");
     const config::Node& root = context.config();
     const data::Tokenizer& tokenizer = *context.lm_data().tokenizer;
     const TaskOptions task_options = task_options_from(options_, root);
@@ -123,9 +126,6 @@ class FinetuneEvaluator : public Evaluator {
   void save(const EvalContext& context, const arch::Architecture& backbone,
             const arch::ClassificationHeadImpl& head,
             const std::vector<std::string>& classes) const {
-    if (context.job_dir().empty())
-      throw Error("eval.finetune.save_model = true, but no job directory was given to save into",
-                  "run the evaluator through `sslx run` or `sslx eval`");
     const std::filesystem::path folder = context.job_dir() / "finetune";
     std::map<std::string, at::Tensor> state;
     for (const auto& [name, tensor] : nn::named_state(backbone))

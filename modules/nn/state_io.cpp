@@ -18,6 +18,16 @@ std::map<std::string, at::Tensor> named_state(const torch::nn::Module& module) {
   return state;
 }
 
+std::map<std::string, at::Tensor> submodule_state(const std::map<std::string, at::Tensor>& state,
+                                                  const std::string& submodule) {
+  const std::string prefix = submodule + ".";
+  std::map<std::string, at::Tensor> selected;
+  for (const auto& [name, tensor] : state) {
+    if (name.starts_with(prefix)) selected.emplace(name.substr(prefix.size()), tensor);
+  }
+  return selected;
+}
+
 void save_state_dict(const std::map<std::string, at::Tensor>& state,
                      const std::filesystem::path& path) {
   torch::serialize::OutputArchive archive;

@@ -25,6 +25,11 @@ std::map<std::string, at::Tensor> load_state_dict(const std::filesystem::path& p
 // Every parameter and buffer of `module` by dotted name (the tensors themselves, not copies).
 std::map<std::string, at::Tensor> named_state(const torch::nn::Module& module);
 
+// The tensors of `state` under "<submodule>." (e.g. "backbone"), named without that prefix: the
+// state of one submodule of a model, to load into it on its own.
+std::map<std::string, at::Tensor> submodule_state(const std::map<std::string, at::Tensor>& state,
+                                                  const std::string& submodule);
+
 // Copies `state` into `module` in place, strictly as load_state() does; `source` names where the
 // tensors came from in the errors.
 void load_state(torch::nn::Module& module, const std::map<std::string, at::Tensor>& state,

@@ -133,15 +133,6 @@ void check_numpy_reference(const sslx::test::TempDir& dir, const TensorMap& refe
   CHECK_THAT(broken.out, Catch::Contains("MISMATCH"));
 }
 
-// The tensors of `state` under "<prefix>.", without it: one module's state.
-std::map<std::string, at::Tensor> part(const TensorMap& state, const std::string& prefix) {
-  std::map<std::string, at::Tensor> result;
-  for (const auto& [name, tensor] : state) {
-    if (name.starts_with(prefix + ".")) result.emplace(name.substr(prefix.size() + 1), tensor);
-  }
-  return result;
-}
-
 sslx::interop::ModelSpec spec_of(const Node& model_table) {
   return sslx::interop::model_spec(model_table, kTokenizer.vocab_size());
 }
@@ -569,8 +560,8 @@ TEST_CASE(
                                          name == "backbone.stack.final_norm.bias");
         CHECK(at::equal(read.at(name), tensor) != moved);
       }
-      sslx::nn::load_state(*backbone, part(read, "backbone"), "imported");
-      sslx::nn::load_state(*head, part(read, "classifier_head"), "imported");
+      sslx::nn::load_state(*backbone, sslx::nn::submodule_state(read, "backbone"), "imported");
+      sslx::nn::load_state(*head, sslx::nn::submodule_state(read, "classifier_head"), "imported");
       const at::NoGradGuard no_grad;
       const at::Tensor again =
           head->forward(backbone->forward({.token_ids = b.input_ids}).hidden_states);
