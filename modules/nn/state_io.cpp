@@ -23,7 +23,10 @@ std::map<std::string, at::Tensor> submodule_state(const std::map<std::string, at
   const std::string prefix = submodule + ".";
   std::map<std::string, at::Tensor> selected;
   for (const auto& [name, tensor] : state) {
-    if (name.starts_with(prefix)) selected.emplace(name.substr(prefix.size()), tensor);
+    // Not starts_with: the checkpoint fuzz harness compiles this file as C++17
+    // (fuzz/CMakeLists.txt).
+    if (name.compare(0, prefix.size(), prefix) == 0)
+      selected.emplace(name.substr(prefix.size()), tensor);
   }
   return selected;
 }
