@@ -152,6 +152,24 @@ int main(int argc, char** argv) {
                        "objective.train_files=[\"" + pairs + "preferences_train.jsonl\"]",
                        "objective.validation_files=[\"" + pairs + "preferences_val.jsonl\"]"});
 
+  // The same steps with the plain token loss (logits at every position, log_softmax +
+  // nll_loss), to compare with the defaults (objectives/language_model.h, TokenLossOptions).
+  const std::vector<std::string> plain_loss = {"trainer.lm_head_rows=all",
+                                               "trainer.fused_cross_entropy=false"};
+  const auto with_plain_loss = [&](std::vector<std::string> overrides) {
+    overrides.insert(overrides.end(), plain_loss.begin(), plain_loss.end());
+    return overrides;
+  };
+  add("clm/plain_loss", with_plain_loss({"model.arch=decoder", "objective.name=clm"}));
+  add("mlm/plain_loss", with_plain_loss({"model.arch=encoder", "objective.name=mlm"}));
+  add("prefix_lm/plain_loss", with_plain_loss({"model.arch=decoder", "objective.name=prefix_lm"}));
+  add("span_corruption/plain_loss",
+      with_plain_loss({"model.arch=encoder_decoder", "objective.name=span_corruption"}));
+  add("sft/plain_loss",
+      with_plain_loss({"model.arch=decoder", "objective.name=sft",
+                       "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
+                       "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"}));
+
   // How the CLM step's cost grows with the context (attention's T^2 included) and the width:
   // batch 8, d_ff = 4 d_model, heads of 64, positions for the longest context.
   // bench/run_scaling.sh runs each in its own process and prints the table.

@@ -138,6 +138,9 @@ def make_batch(args):
         prefix = torch.randint(1, T, (B,))
         j = torch.arange(T)
         batch["mask"] = (causal(T) | (j < prefix[:, None])[:, None, :]).unsqueeze(1)
+        # As sslx's prefix LM: only the continuation is a target (the cross-entropy ignores the
+        # prefix; the logits are computed at every position, as a model written this way does).
+        batch["labels"] = batch["labels"].masked_fill(j < prefix[:, None], -100)
     elif args.mask == "document":  # documents of 32 to 96 tokens
         documents = torch.zeros(B, T, dtype=torch.long)
         for b in range(B):

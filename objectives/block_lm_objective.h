@@ -1,7 +1,8 @@
 // The base of the block-based language-model objectives (clm, mlm, prefix_lm, span_corruption):
 // a LanguageModel trained on a corpus's three splits cut into blocks, with the summed next-token
 // (or target) NLL as the loss. A subclass says how blocks become a batch (batch_of) and how a
-// batch becomes logits; this class does the rest the same way for all of them:
+// batch becomes the backbone's output (hidden_states); this class does the rest the same way for
+// all of them:
 // - training batches are sampled indices of the train split, drawing their random choices (masks,
 //   noise, split points) from one named stream that a checkpoint saves with the sampler;
 // - evaluation batch i of a split is the fixed slice [i * B, (i + 1) * B) of its blocks and draws
@@ -44,14 +45,16 @@ class BlockLmObjective : public train::Objective {
 
   // The summed NLL of the batch's labels (kIgnore where there is none), their count, accuracy.
   train::LossTerms loss(const train::Batch& batch) override {
-    return next_token_loss(logits(batch), batch.at("labels"));
+    return token_loss(*model_, hidden_states(batch), batch.at("labels"), token_loss_);
   }
 
   void save_state(train::TrainerState& state) const override { draws_.save(state); }
   void load_state(const train::TrainerState& state) override { draws_.load(state); }
 
-  // logits (B, T, V) of a batch, position for position with its labels.
-  virtual at::Tensor logits(const train::Batch& batch) = 0;
+  // The backbone's output (B, T, E) for a batch, position for position with its labels.
+  virtual at::Tensor hidden_states(const train::Batch& batch) = 0;
+  // logits (B, T, V) of a batch at every position (the loss computes only the labelled ones).
+  at::Tensor logits(const train::Batch& batch) { return model_->lm_head(hidden_states(batch)); }
 
  protected:
   // `stream_name`: the training random stream (empty for an objective that draws nothing);
@@ -62,6 +65,7 @@ class BlockLmObjective : public train::Objective {
       : batch_size_(context.trainer.batch_size),
         sequence_length_(context.trainer.sequence_length),
         seed_(context.seed),
+        token_loss_(token_loss_options(context.trainer)),
         blocks_(context.corpus, block_arguments...),
         draws_(blocks_.train().size(), context.seed, stream_name) {}
 
@@ -72,6 +76,7 @@ class BlockLmObjective : public train::Objective {
   std::int64_t batch_size_;
   std::int64_t sequence_length_;
   std::uint64_t seed_;
+  TokenLossOptions token_loss_;
   LanguageModel model_{nullptr};  // built by the subclass once it has checked its options
   SplitBlocks<Blocks> blocks_;
   TrainingDraws draws_;

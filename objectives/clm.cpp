@@ -60,13 +60,13 @@ train::Batch ClmObjective::batch_of(const data::PackedBlocks& blocks,
   return batch;
 }
 
-at::Tensor ClmObjective::logits(const train::Batch& batch) {
+at::Tensor ClmObjective::hidden_states(const train::Batch& batch) {
   arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
   if (document_mask_) {
     inputs.segment_ids = batch.at("segment_ids");
     inputs.position_ids = batch.at("position_ids");
   }
-  return model_->logits(inputs);
+  return model_->hidden_states(inputs);
 }
 
 void register_clm() {

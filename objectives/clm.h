@@ -20,7 +20,7 @@ class ClmObjective : public BlockLmObjective<data::PackedBlocks> {
   std::string name() const override { return "clm"; }
   double training_flops_per_token() const override;
   train::StreamPrediction stream_prediction() const override;
-  at::Tensor logits(const train::Batch& batch) override;
+  at::Tensor hidden_states(const train::Batch& batch) override;
 
  private:
   train::Batch batch_of(const data::PackedBlocks& blocks, const std::vector<std::int64_t>& indices,

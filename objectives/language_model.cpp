@@ -1,10 +1,10 @@
 #include "objectives/language_model.h"
 
-#include <torch/nn/functional/loss.h>
 #include <torch/torch.h>
 
 #include "architectures/architecture_registry.h"
 #include "interop/hf_import.h"
+#include "nn/cross_entropy.h"
 #include "nn/state_io.h"
 #include "objectives/mlm_masking.h"
 #include "train/checkpoint.h"
@@ -20,8 +20,12 @@ LanguageModelImpl::LanguageModelImpl(const config::Node& model, std::int64_t voc
   lm_head = register_module("lm_head", arch::lm_head_for(*backbone));
 }
 
+at::Tensor LanguageModelImpl::hidden_states(const arch::ArchitectureInputs& inputs) {
+  return backbone->forward(inputs).hidden_states;
+}
+
 at::Tensor LanguageModelImpl::logits(const arch::ArchitectureInputs& inputs) {
-  return lm_head(backbone->forward(inputs).hidden_states);
+  return lm_head(hidden_states(inputs));
 }
 
 void load_pretrained(LanguageModelImpl& model, const std::filesystem::path& directory) {
@@ -78,21 +82,52 @@ PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t 
   return models;
 }
 
-train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels) {
-  namespace F = torch::nn::functional;
-  // logits (B, T, V), labels (B, T)
-  const auto vocab = logits.size(-1);
-  const at::Tensor flat_labels = labels.reshape({-1});
+namespace {
+
+// Loss terms from the cross-entropy of `labels` (N), which hold no kIgnore or are counted
+// without it.
+train::LossTerms loss_terms(const nn::TokenCrossEntropy& entropy, const at::Tensor& labels) {
+  const at::Tensor valid = labels != kIgnore;
   train::LossTerms terms;
-  terms.loss_sum =
-      F::cross_entropy(logits.reshape({-1, vocab}), flat_labels,
-                       F::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kSum));
-  const at::Tensor valid = flat_labels != kIgnore;
+  terms.loss_sum = entropy.loss_sum;
   terms.n_targets = valid.sum().item<std::int64_t>();
-  const at::Tensor correct = (logits.reshape({-1, vocab}).argmax(-1) == flat_labels) & valid;
+  const at::Tensor correct = (entropy.predictions == labels) & valid;
   terms.metrics["accuracy"] = {static_cast<double>(correct.sum().item<std::int64_t>()),
                                static_cast<double>(terms.n_targets)};
   return terms;
+}
+
+}  // namespace
+
+train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  // logits (B, T, V), labels (B, T)
+  const at::Tensor flat_labels = labels.reshape({-1});
+  return loss_terms(nn::token_cross_entropy(logits.reshape({-1, logits.size(-1)}), flat_labels,
+                                            kIgnore, /*fused=*/false),
+                    flat_labels);
+}
+
+TokenLossOptions token_loss_options(const train::TrainerOptions& trainer) {
+  return {.labelled_rows_only = trainer.lm_head_labelled_rows_only,
+          .fused_cross_entropy = trainer.fused_cross_entropy};
+}
+
+train::LossTerms token_loss(LanguageModelImpl& model, const at::Tensor& hidden,
+                            const at::Tensor& labels, const TokenLossOptions& options) {
+  // hidden (B, T, E), labels (B, T)
+  at::Tensor rows = hidden.reshape({-1, hidden.size(-1)});  // (B T, E)
+  at::Tensor row_labels = labels.reshape({-1});
+  if (options.labelled_rows_only) {
+    const at::Tensor labelled = (row_labels != kIgnore).nonzero().squeeze(1);  // (N)
+    if (labelled.size(0) < row_labels.size(0)) {  // CLM labels every row: nothing to select
+      rows = rows.index_select(0, labelled);
+      row_labels = row_labels.index_select(0, labelled);
+    }
+  }
+  const at::Tensor logits = model.lm_head(rows.unsqueeze(0)).squeeze(0);  // (N, V)
+  return loss_terms(
+      nn::token_cross_entropy(logits, row_labels, kIgnore, options.fused_cross_entropy),
+      row_labels);
 }
 
 }  // namespace sslx::objectives

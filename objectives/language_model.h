@@ -11,6 +11,7 @@
 #include "architectures/heads.h"
 #include "config/node.h"
 #include "train/objective.h"
+#include "train/trainer_options.h"
 
 namespace sslx::objectives {
 
@@ -19,7 +20,9 @@ class LanguageModelImpl : public torch::nn::Module {
   // Builds the backbone selected by the validated [model] section, for `vocab_size` tokens.
   LanguageModelImpl(const config::Node& model, std::int64_t vocab_size);
 
-  // logits (B, T, V) of the backbone's output positions (the decoder's for encoder_decoder).
+  // The backbone's output positions (B, T, E) (the decoder's for encoder_decoder), and their
+  // logits (B, T, V).
+  at::Tensor hidden_states(const arch::ArchitectureInputs& inputs);
   at::Tensor logits(const arch::ArchitectureInputs& inputs);
 
   std::shared_ptr<arch::Architecture> backbone;
@@ -49,5 +52,21 @@ PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t 
 // Next-token loss terms from logits (B, T, V) and labels (B, T) with kIgnore: summed NLL,
 // label count, and accuracy as (correct, count).
 train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels);
+
+// How token_loss computes (trainer.lm_head_rows, trainer.fused_cross_entropy).
+struct TokenLossOptions {
+  // The LM head only at the positions that have a label. The head works position by position,
+  // so the loss and the gradients are those of the full logits; what is saved is the head's
+  // share of the step at the other positions (85% of an MLM batch, an SFT batch's prompts and
+  // padding, a prefix LM's prefixes): at a vocabulary of 8,000 and d_model 256 the head is about
+  // 40% of the model's FLOPs per position.
+  bool labelled_rows_only = true;
+  bool fused_cross_entropy = true;  // nn/cross_entropy.h
+};
+TokenLossOptions token_loss_options(const train::TrainerOptions& trainer);
+
+// next_token_loss's terms from the backbone's output (B, T, E) through `model`'s LM head.
+train::LossTerms token_loss(LanguageModelImpl& model, const at::Tensor& hidden,
+                            const at::Tensor& labels, const TokenLossOptions& options);
 
 }  // namespace sslx::objectives

@@ -81,8 +81,8 @@ train::Batch MlmObjective::batch_of(const data::PackedBlocks& blocks,
   return batch;
 }
 
-at::Tensor MlmObjective::logits(const train::Batch& batch) {
-  return model_->logits({.token_ids = batch.at("input_ids")});
+at::Tensor MlmObjective::hidden_states(const train::Batch& batch) {
+  return model_->hidden_states({.token_ids = batch.at("input_ids")});
 }
 
 void register_mlm() {

@@ -30,8 +30,8 @@ class MlmObjective : public BlockLmObjective<data::PackedBlocks> {
 
   std::string name() const override { return "mlm"; }
   double training_flops_per_token() const override;
-  // logits (B, L, V) of a batch: only the chosen positions carry labels, nothing is shifted.
-  at::Tensor logits(const train::Batch& batch) override;
+  // (B, L, E): only the chosen positions carry labels, nothing is shifted.
+  at::Tensor hidden_states(const train::Batch& batch) override;
 
  private:
   train::Batch batch_of(const data::PackedBlocks& blocks, const std::vector<std::int64_t>& indices,

@@ -89,7 +89,7 @@ train::Batch PrefixLmObjective::encoder_decoder_batch(
   return batch;
 }
 
-at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_masks) {
+at::Tensor PrefixLmObjective::hidden_states(const train::Batch& batch, bool with_masks) {
   arch::ArchitectureInputs inputs{.token_ids = batch.at("input_ids")};
   if (encoder_decoder_) {
     inputs.decoder_token_ids = batch.at("decoder_input_ids");
@@ -97,7 +97,7 @@ at::Tensor PrefixLmObjective::logits(const train::Batch& batch, bool with_masks)
   } else if (with_masks) {
     inputs.prefix_length = batch.at("prefix_length");
   }
-  return model_->logits(inputs);
+  return model_->hidden_states(inputs);
 }
 
 void register_prefix_lm() {

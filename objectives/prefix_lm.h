@@ -31,11 +31,16 @@ class PrefixLmObjective : public BlockLmObjective<data::PackedBlocks> {
 
   std::string name() const override { return "prefix_lm"; }
   double training_flops_per_token() const override;
-  at::Tensor logits(const train::Batch& batch) override { return logits(batch, true); }
-  // logits (B, L, V) of a batch as loss() computes them. For tests' negative controls, with
-  // `with_masks` false: without the prefix (a plain causal decoder), or on encoder_decoder
-  // without the encoder's padding mask.
-  at::Tensor logits(const train::Batch& batch, bool with_masks);
+  at::Tensor hidden_states(const train::Batch& batch) override {
+    return hidden_states(batch, true);
+  }
+  // (B, L, E) and logits (B, L, V) of a batch as loss() computes them. For tests' negative
+  // controls, with `with_masks` false: without the prefix (a plain causal decoder), or on
+  // encoder_decoder without the encoder's padding mask.
+  at::Tensor hidden_states(const train::Batch& batch, bool with_masks);
+  at::Tensor logits(const train::Batch& batch, bool with_masks = true) {
+    return model_->lm_head(hidden_states(batch, with_masks));
+  }
 
  private:
   train::Batch batch_of(const data::PackedBlocks& blocks, const std::vector<std::int64_t>& indices,

@@ -146,7 +146,8 @@ SftObjective::SftObjective(const config::Node& options, const ObjectiveContext& 
                            return read_sequences(options, files_key, context.tokenizer,
                                                  context.trainer.sequence_length, counts);
                          }),
-      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())) {
+      pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
+      token_loss_(token_loss_options(context.trainer)) {
   require_architecture("sft", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
   const std::string& init_from = options.get_string("init_from");
@@ -198,7 +199,7 @@ train::LossTerms SftObjective::loss(const train::Batch& batch) {
     inputs.segment_ids = batch.at("segment_ids");
     inputs.position_ids = batch.at("position_ids");
   }
-  return next_token_loss(model_->logits(inputs), batch.at("labels"));
+  return token_loss(*model_, model_->hidden_states(inputs), batch.at("labels"), token_loss_);
 }
 
 void register_sft() {

@@ -111,12 +111,12 @@ train::Batch SpanCorruptionObjective::batch_of(const ContiguousBlocks& blocks,
   return batch;
 }
 
-at::Tensor SpanCorruptionObjective::logits(const train::Batch& batch) {
+at::Tensor SpanCorruptionObjective::hidden_states(const train::Batch& batch) {
   if (decoder_only_) {
-    return model_->logits(
+    return model_->hidden_states(
         {.token_ids = batch.at("input_ids"), .prefix_length = batch.at("prefix_length")});
   }
-  return model_->logits(
+  return model_->hidden_states(
       {.token_ids = batch.at("input_ids"), .decoder_token_ids = batch.at("decoder_input_ids")});
 }
 

@@ -41,9 +41,9 @@ class SpanCorruptionObjective : public BlockLmObjective<ContiguousBlocks> {
   double training_flops_per_token() const override;
 
   const SpanLengths& lengths() const { return lengths_; }
-  // logits of a batch as loss() computes them: (B, targets, V) on encoder_decoder,
-  // (B, inputs + targets - 1, V) on decoder.
-  at::Tensor logits(const train::Batch& batch) override;
+  // The output positions of a batch as loss() computes them: (B, targets, E) on
+  // encoder_decoder, (B, inputs + targets - 1, E) on decoder.
+  at::Tensor hidden_states(const train::Batch& batch) override;
 
  private:
   train::Batch batch_of(const ContiguousBlocks& blocks, const std::vector<std::int64_t>& indices,

@@ -132,6 +132,18 @@ config::Schema trainer_schema() {
                 "one process with the whole batch); rank_mean: each rank's mean, averaged over "
                 "ranks (PyTorch DDP)",
          .choices = {"all_targets", "rank_mean"}});
+  s.add({.key = "lm_head_rows",
+         .type = Type::kString,
+         .default_value = "labelled",
+         .doc = "where language-model objectives compute logits for the loss: labelled (only "
+                "positions with a target: MLM's masked ones, SFT's completion, prefix LM's "
+                "continuation) or all (every position, as Hugging Face models do); same loss",
+         .choices = {"labelled", "all"}});
+  s.add({.key = "fused_cross_entropy",
+         .type = Type::kBool,
+         .default_value = true,
+         .doc = "the token cross-entropy as one function over cache-sized row blocks (true) or "
+                "as log_softmax + nll_loss (false); same loss and gradients"});
   return s;
 }
 
@@ -194,7 +206,9 @@ TrainerOptions trainer_options_from(const Node& t) {
                         .collective_timeout = t.get_float("collective_timeout"),
                         .gradient_bucket_bytes = static_cast<std::size_t>(
                             t.get_float("gradient_bucket_mb") * 1024 * 1024),
-                        .rank_mean_loss = t.get_string("data_parallel_loss") == "rank_mean"};
+                        .rank_mean_loss = t.get_string("data_parallel_loss") == "rank_mean",
+                        .lm_head_labelled_rows_only = t.get_string("lm_head_rows") == "labelled",
+                        .fused_cross_entropy = t.get_bool("fused_cross_entropy")};
 }
 
 OptimizerOptions optimizer_options_from(const Node& o) {

@@ -44,6 +44,12 @@ struct TrainerOptions {
   // with the whole batch; true ("rank_mean"): each rank's mean over its own targets, averaged over
   // the ranks (PyTorch DistributedDataParallel's convention; ranks with fewer targets weigh more).
   bool rank_mean_loss = false;
+  // How a language model's token loss is computed (objectives/language_model.h): the LM head only
+  // at positions with a target (lm_head_rows = "labelled") or at all ("all"); the cross-entropy
+  // as one fused function or as log_softmax + nll_loss. Each pair gives the same loss and
+  // gradients; the defaults are the faster ones.
+  bool lm_head_labelled_rows_only = true;
+  bool fused_cross_entropy = true;
 };
 
 config::Schema trainer_schema();

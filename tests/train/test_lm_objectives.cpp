@@ -337,3 +337,64 @@ TEST_CASE("prefix lm on a Markov source: the validation loss approaches the entr
   CHECK(val_loss > floor - 0.05);
   CHECK(val_loss < floor + 0.1);
 }
+
+TEST_CASE(
+    "token loss: the LM head at labelled rows only and the fused cross-entropy give the "
+    "plain path's loss, accuracy and gradients") {
+  test::TempDir dir;
+  test::TrainingFixture fixture(dir, setup("encoder", "name = \"mlm\"\n", 4, 32), "mlm");
+  auto& mlm = dynamic_cast<MlmObjective&>(*fixture.objective);
+  auto& model = dynamic_cast<LanguageModelImpl&>(mlm.model());
+  const train::Batch batch = mlm.train_batch();
+  struct Outcome {
+    train::LossTerms terms;
+    std::vector<at::Tensor> gradients;  // of every parameter
+  };
+  const auto outcome = [&](const at::Tensor& labels, const TokenLossOptions& options) {
+    model.zero_grad();
+    Outcome out{.terms = token_loss(model, mlm.hidden_states(batch), labels, options)};
+    out.terms.loss_sum.backward();
+    for (const auto& parameter : model.parameters()) {
+      REQUIRE(parameter.grad().defined());
+      out.gradients.push_back(parameter.grad().clone());
+    }
+    return out;
+  };
+  // Equal up to float32 rounding: the products sum in another order over other row counts, so
+  // each tensor is compared at its own scale. The key projection's bias has a gradient of 0 in
+  // exact arithmetic (softmax ignores a shift shared by all scores): rounding leaves about 1e-10,
+  // hence the absolute floor.
+  const auto same_gradients = [](const Outcome& a, const Outcome& b) {
+    bool same = true;
+    for (std::size_t i = 0; i < a.gradients.size(); ++i) {
+      const double scale = b.gradients[i].abs().max().item<double>();
+      same = same &&
+             (a.gradients[i] - b.gradients[i]).abs().max().item<double>() <= 1e-5 * scale + 1e-9;
+    }
+    return same;
+  };
+  const at::Tensor labels = batch.at("labels");
+  const Outcome plain =
+      outcome(labels, {.labelled_rows_only = false, .fused_cross_entropy = false});
+  CHECK(plain.terms.n_targets == 20);  // 5 of 32 positions in each of 4 rows
+  CHECK(torch::allclose(plain.terms.loss_sum, mlm.loss(batch).loss_sum, 1e-6));
+  for (const bool rows_only : {false, true}) {
+    for (const bool fused : {false, true}) {
+      CAPTURE(rows_only, fused);
+      const Outcome got =
+          outcome(labels, {.labelled_rows_only = rows_only, .fused_cross_entropy = fused});
+      CHECK(torch::allclose(got.terms.loss_sum, plain.terms.loss_sum, 1e-6));
+      CHECK(got.terms.n_targets == plain.terms.n_targets);
+      CHECK(got.terms.metrics.at("accuracy").sum == plain.terms.metrics.at("accuracy").sum);
+      CHECK(got.terms.metrics.at("accuracy").count == plain.terms.metrics.at("accuracy").count);
+      CHECK(same_gradients(got, plain));
+    }
+  }
+  // Negative control: one label changed at a labelled position changes the gradients.
+  at::Tensor changed = labels.clone();
+  const auto labelled = (labels != kIgnore).nonzero()[0];
+  const std::int64_t vocab = mlm.logits(batch).size(-1);
+  changed[labelled[0]][labelled[1]] =
+      (labels[labelled[0]][labelled[1]].item<std::int64_t>() + 1) % vocab;
+  CHECK_FALSE(same_gradients(outcome(changed, {}), plain));
+}
