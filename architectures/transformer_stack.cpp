@@ -45,9 +45,26 @@ at::Tensor TransformerStackImpl::forward(const at::Tensor& x, const StackInputs&
                            .positions = inputs.rotary_positions,
                            .memory = inputs.memory,
                            .memory_mask = inputs.memory_mask};
+  // Each mask is resolved into additive scores once here, not once per layer.
+  const std::int64_t B = x.size(0), T = x.size(1), S = cached + T;
+  context.self_mask.resolved = nn::resolve_mask(inputs.mask, B, T, S, x.scalar_type(), x.device());
+  if (stack_.cross_attention) {
+    const bool memory_cached = cache != nullptr && cache->cross.front().key.defined();
+    TORCH_CHECK(memory_cached || inputs.memory.defined(),
+                "a stack with cross-attention needs memory, or a cache filled on an earlier step");
+    const std::int64_t memory_length =
+        memory_cached ? cache->cross.front().key.size(2) : inputs.memory.size(1);
+    context.memory_mask.resolved =
+        nn::resolve_mask(inputs.memory_mask, B, T, memory_length, x.scalar_type(), x.device());
+  }
   if (relative_bias) {
-    const std::int64_t T = x.size(1);
-    context.self_bias = relative_bias->forward(T, cached + T, cached);  // (1, H, T, S)
+    context.self_bias = relative_bias->forward(T, S, cached);  // (1, H, T, S)
+    // The mask folded into the relative bias once: every layer then adds one (B, H, T, S) bias.
+    nn::ScoreMask& mask = context.self_mask.resolved;
+    if (mask.bias.defined()) {
+      context.self_bias = context.self_bias + mask.bias;
+      mask.bias = at::Tensor();
+    }
   }
   at::Tensor h = x;
   for (std::size_t i = 0; i < n; ++i) {

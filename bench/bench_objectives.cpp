@@ -136,39 +136,47 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   };
-  add("clm", {"model.arch=decoder", "objective.name=clm"});
-  add("clm_document_mask",
-      {"model.arch=decoder", "objective.name=clm", "objective.document_mask=true"});
-  add("mlm", {"model.arch=encoder", "objective.name=mlm"});
-  add("span_corruption", {"model.arch=encoder_decoder", "objective.name=span_corruption"});
-  add("prefix_lm", {"model.arch=decoder", "objective.name=prefix_lm"});
-  add("sft", {"model.arch=decoder", "objective.name=sft",
-              "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
-              "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"});
-  add("sft_packed", {"model.arch=decoder", "objective.name=sft", "objective.packing=true",
-                     "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
-                     "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"});
-  add("reward_model", {"model.arch=decoder", "objective.name=reward_model",
-                       "objective.train_files=[\"" + pairs + "preferences_train.jsonl\"]",
-                       "objective.validation_files=[\"" + pairs + "preferences_val.jsonl\"]"});
-
-  // The same steps with the plain token loss (logits at every position, log_softmax +
-  // nll_loss), to compare with the defaults (objectives/language_model.h, TokenLossOptions).
-  const std::vector<std::string> plain_loss = {"trainer.lm_head_rows=all",
-                                               "trainer.fused_cross_entropy=false"};
-  const auto with_plain_loss = [&](std::vector<std::string> overrides) {
-    overrides.insert(overrides.end(), plain_loss.begin(), plain_loss.end());
-    return overrides;
+  struct Step {
+    std::string name;
+    std::vector<std::string> overrides;
+    bool plain_loss_twin;  // also run with the plain token loss (a language-model objective)
   };
-  add("clm/plain_loss", with_plain_loss({"model.arch=decoder", "objective.name=clm"}));
-  add("mlm/plain_loss", with_plain_loss({"model.arch=encoder", "objective.name=mlm"}));
-  add("prefix_lm/plain_loss", with_plain_loss({"model.arch=decoder", "objective.name=prefix_lm"}));
-  add("span_corruption/plain_loss",
-      with_plain_loss({"model.arch=encoder_decoder", "objective.name=span_corruption"}));
-  add("sft/plain_loss",
-      with_plain_loss({"model.arch=decoder", "objective.name=sft",
-                       "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
-                       "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"}));
+  const std::vector<Step> steps = {
+      {"clm", {"model.arch=decoder", "objective.name=clm"}, true},
+      {"clm_document_mask",
+       {"model.arch=decoder", "objective.name=clm", "objective.document_mask=true"},
+       false},
+      {"mlm", {"model.arch=encoder", "objective.name=mlm"}, true},
+      {"span_corruption", {"model.arch=encoder_decoder", "objective.name=span_corruption"}, true},
+      {"prefix_lm", {"model.arch=decoder", "objective.name=prefix_lm"}, true},
+      {"sft",
+       {"model.arch=decoder", "objective.name=sft",
+        "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
+        "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"},
+       true},
+      {"sft_packed",
+       {"model.arch=decoder", "objective.name=sft", "objective.packing=true",
+        "objective.train_files=[\"" + pairs + "sft_train.jsonl\"]",
+        "objective.validation_files=[\"" + pairs + "sft_val.jsonl\"]"},
+       false},
+      {"reward_model",
+       {"model.arch=decoder", "objective.name=reward_model",
+        "objective.train_files=[\"" + pairs + "preferences_train.jsonl\"]",
+        "objective.validation_files=[\"" + pairs + "preferences_val.jsonl\"]"},
+       false},
+  };
+  for (const Step& step : steps)
+    add(step.name, step.overrides);
+  // The language-model steps again with the plain token loss (logits at every position,
+  // log_softmax + nll_loss), to compare with the defaults (train/trainer_options.h,
+  // TokenLossOptions).
+  for (const Step& step : steps) {
+    if (!step.plain_loss_twin) continue;
+    std::vector<std::string> overrides = step.overrides;
+    overrides.insert(overrides.end(),
+                     {"trainer.lm_head_rows=all", "trainer.fused_cross_entropy=false"});
+    add(step.name + "/plain_loss", overrides);
+  }
 
   // How the CLM step's cost grows with the context (attention's T^2 included) and the width:
   // batch 8, d_ff = 4 d_model, heads of 64, positions for the longest context.

@@ -65,7 +65,7 @@ class BlockLmObjective : public train::Objective {
       : batch_size_(context.trainer.batch_size),
         sequence_length_(context.trainer.sequence_length),
         seed_(context.seed),
-        token_loss_(token_loss_options(context.trainer)),
+        token_loss_(context.trainer.token_loss),
         blocks_(context.corpus, block_arguments...),
         draws_(blocks_.train().size(), context.seed, stream_name) {}
 
@@ -76,7 +76,7 @@ class BlockLmObjective : public train::Objective {
   std::int64_t batch_size_;
   std::int64_t sequence_length_;
   std::uint64_t seed_;
-  TokenLossOptions token_loss_;
+  train::TokenLossOptions token_loss_;
   LanguageModel model_{nullptr};  // built by the subclass once it has checked its options
   SplitBlocks<Blocks> blocks_;
   TrainingDraws draws_;

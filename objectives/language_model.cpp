@@ -107,13 +107,8 @@ train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& lab
                     flat_labels);
 }
 
-TokenLossOptions token_loss_options(const train::TrainerOptions& trainer) {
-  return {.labelled_rows_only = trainer.lm_head_labelled_rows_only,
-          .fused_cross_entropy = trainer.fused_cross_entropy};
-}
-
 train::LossTerms token_loss(LanguageModelImpl& model, const at::Tensor& hidden,
-                            const at::Tensor& labels, const TokenLossOptions& options) {
+                            const at::Tensor& labels, const train::TokenLossOptions& options) {
   // hidden (B, T, E), labels (B, T)
   at::Tensor rows = hidden.reshape({-1, hidden.size(-1)});  // (B T, E)
   at::Tensor row_labels = labels.reshape({-1});

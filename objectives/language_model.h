@@ -53,20 +53,9 @@ PolicyAndReference policy_and_reference(const config::Node& model, std::int64_t 
 // label count, and accuracy as (correct, count).
 train::LossTerms next_token_loss(const at::Tensor& logits, const at::Tensor& labels);
 
-// How token_loss computes (trainer.lm_head_rows, trainer.fused_cross_entropy).
-struct TokenLossOptions {
-  // The LM head only at the positions that have a label. The head works position by position,
-  // so the loss and the gradients are those of the full logits; what is saved is the head's
-  // share of the step at the other positions (85% of an MLM batch, an SFT batch's prompts and
-  // padding, a prefix LM's prefixes): at a vocabulary of 8,000 and d_model 256 the head is about
-  // 40% of the model's FLOPs per position.
-  bool labelled_rows_only = true;
-  bool fused_cross_entropy = true;  // nn/cross_entropy.h
-};
-TokenLossOptions token_loss_options(const train::TrainerOptions& trainer);
-
-// next_token_loss's terms from the backbone's output (B, T, E) through `model`'s LM head.
+// next_token_loss's terms from the backbone's output (B, T, E) through `model`'s LM head,
+// computed as `options` (the trainer's token_loss) says.
 train::LossTerms token_loss(LanguageModelImpl& model, const at::Tensor& hidden,
-                            const at::Tensor& labels, const TokenLossOptions& options);
+                            const at::Tensor& labels, const train::TokenLossOptions& options);
 
 }  // namespace sslx::objectives

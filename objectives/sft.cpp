@@ -147,7 +147,7 @@ SftObjective::SftObjective(const config::Node& options, const ObjectiveContext& 
                                                  context.trainer.sequence_length, counts);
                          }),
       pad_(context.tokenizer.specials().pad.value_or(context.tokenizer.specials().require_eos())),
-      token_loss_(token_loss_options(context.trainer)) {
+      token_loss_(context.trainer.token_loss) {
   require_architecture("sft", context.model, {"decoder"});
   model_ = LanguageModel(context.model, context.tokenizer.vocab_size());
   const std::string& init_from = options.get_string("init_from");

@@ -85,7 +85,7 @@ class SftObjective : public FileSplitObjective<SftSequence, SftCounts> {
   train::Batch batch_of(data::Split split, const std::vector<std::int64_t>& indices) override;
 
   data::TokenId pad_;
-  TokenLossOptions token_loss_;
+  train::TokenLossOptions token_loss_;
   LanguageModel model_{nullptr};
 };
 

@@ -33,7 +33,6 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
     -DSSLX_FUZZ=ON -DSSLX_BUILD_TESTS=OFF -DSSLX_BUILD_BENCHMARKS=OFF >/dev/null
 fi
 echo "fuzz: building the harnesses in $build_dir ..." >&2
-mkdir -p "$build_dir"
 if ! cmake --build "$build_dir" -j "${SSLX_JOBS:-2}" --target fuzz_all >"$build_dir/build.log" 2>&1; then
   echo "fuzz: building the harnesses failed; the errors ($build_dir/build.log):" >&2
   grep -E -A3 'error|FAILED' "$build_dir/build.log" | head -40 >&2

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <initializer_list>
-#include <limits>
 #include <vector>
 
 #include "nn/rotary.h"
@@ -54,32 +53,28 @@ at::Tensor appended(const at::Tensor& cached, const at::Tensor& step) {
 }  // namespace
 
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k,
-                                        const at::Tensor& v, const at::Tensor& allowed,
-                                        double dropout, bool training, const at::Tensor& score_bias,
-                                        double scale) {
+                                        const at::Tensor& v, const ScoreMask& mask, double dropout,
+                                        bool training, const at::Tensor& score_bias, double scale) {
   if (scale == 0.0) scale = 1.0 / std::sqrt(double(q.size(-1)));
-  // scores: (B, H, T, S)
-  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) * scale;
-  if (score_bias.defined()) scores = scores + score_bias;
-  at::Tensor probs;
-  if (allowed.defined()) {
-    // In place: `scores` is this function's own temporary, and neither the product before nor
-    // the softmax after needs its values for the backward pass.
-    scores.masked_fill_(allowed.logical_not(), -std::numeric_limits<double>::infinity());
-    // A row with no allowed key would be softmax(-inf, ..., -inf) = NaN, and NaN poisons the
-    // gradient even when multiplied by 0. Such rows get finite scores and a zero output. The
-    // check runs on the (B, 1, T, S) mask, so the common case (every row has a key: causal
-    // attention without left padding) costs no extra pass over the (B, H, T, S) scores.
-    const at::Tensor row_has_key = allowed.any(-1, /*keepdim=*/true);  // (B, 1, T, 1)
-    if (row_has_key.all().item<bool>()) {
-      probs = at::softmax(scores, -1);
-    } else {
-      scores.masked_fill_(row_has_key.logical_not(), 0.0);
-      probs = at::softmax(scores, -1) * row_has_key;
-    }
+  const std::int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), S = k.size(2);
+  at::Tensor bias = mask.bias;  // (B, 1, T, S)
+  if (score_bias.defined()) bias = bias.defined() ? score_bias + bias : score_bias;
+  at::Tensor scores;  // (B, H, T, S)
+  if (bias.defined()) {
+    // scores = bias + scale q kᵀ as one matrix product that adds into the bias (beta = 1), not
+    // a product, a scaling and a masking: two fewer passes over the (B, H, T, S) scores forward
+    // and two backward.
+    scores = at::empty({B, H, T, S}, q.options());
+    scores.copy_(bias.expand({B, H, T, S}));
+    scores.view({B * H, T, S})
+        .baddbmm_(q.reshape({B * H, T, D}), k.reshape({B * H, S, D}).transpose(1, 2),
+                  /*beta=*/1.0, /*alpha=*/scale);
   } else {
-    probs = at::softmax(scores, -1);
+    // Scaling q (B H T D values) instead of the scores (B H T S).
+    scores = at::matmul(q * scale, k.transpose(-2, -1));
   }
+  at::Tensor probs = at::softmax(scores, -1);
+  if (mask.row_has_key.defined()) probs = probs * mask.row_has_key;  // rows with no key give 0
   if (dropout > 0.0) probs = at::dropout(probs, dropout, training);
   return at::matmul(probs, v);
 }
@@ -179,10 +174,11 @@ at::Tensor MultiHeadAttentionImpl::attend(const at::Tensor& q, const at::Tensor&
                                           const at::Tensor& v, const AttentionMask& mask,
                                           const at::Tensor& score_bias) {
   const std::int64_t H = options_.n_heads;
-  const at::Tensor allowed = allowed_positions(mask, q.size(0), q.size(2), k.size(2), q.device());
+  const ScoreMask scores =
+      resolve_mask(mask, q.size(0), q.size(2), k.size(2), q.scalar_type(), q.device());
   const double scale = options_.scale_scores ? 0.0 : 1.0;
   const at::Tensor heads =
-      scaled_dot_product_attention(q, repeat_kv(k, H), repeat_kv(v, H), allowed, options_.dropout,
+      scaled_dot_product_attention(q, repeat_kv(k, H), repeat_kv(v, H), scores, options_.dropout,
                                    is_training(), score_bias, scale);
   return out_proj->forward(merge_heads(heads));  // (B, T, E)
 }

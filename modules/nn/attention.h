@@ -34,14 +34,14 @@ struct AttentionOptions {
   bool scale_scores = true;
 };
 
-// softmax(scale q kᵀ + score_bias) v over the allowed keys. q: (B, H, T, D), k and v:
-// (B, H, S, D), allowed: (B, 1, T, S) bool or undefined (all allowed), score_bias: broadcastable
-// to (B, H, T, S) or undefined (e.g. T5's relative position bias) -> (B, H, T, D). scale 0 means
-// 1/√D. Rows with no allowed key give 0.
+// softmax(scale q kᵀ + score_bias + mask.bias) v. q: (B, H, T, D), k and v: (B, H, S, D), mask:
+// resolved for (B, T, S) (resolve_mask, score_mask; an unresolved ScoreMask masks nothing),
+// score_bias: broadcastable to (B, H, T, S) or undefined (e.g. T5's relative position bias)
+// -> (B, H, T, D). scale 0 means 1/√D. Rows with no allowed key give 0.
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k,
-                                        const at::Tensor& v, const at::Tensor& allowed,
-                                        double dropout, bool training,
-                                        const at::Tensor& score_bias = {}, double scale = 0.0);
+                                        const at::Tensor& v, const ScoreMask& mask, double dropout,
+                                        bool training, const at::Tensor& score_bias = {},
+                                        double scale = 0.0);
 
 class MultiHeadAttentionImpl : public torch::nn::Module {
  public:

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
+
 namespace sslx::nn {
 namespace {
 
@@ -71,6 +73,36 @@ at::Tensor allowed_positions(const AttentionMask& mask, std::int64_t B, std::int
   if (mask.segment_ids.defined()) combine(segment_part(mask, B, T, S, device));
   if (!allowed.defined()) return allowed;
   return allowed.expand({B, 1, T, S});
+}
+
+ScoreMask score_mask(const at::Tensor& allowed, c10::ScalarType dtype) {
+  ScoreMask scores{.resolved = true};
+  if (!allowed.defined()) return scores;
+  TORCH_CHECK(allowed.dim() == 4 && allowed.size(1) == 1 && allowed.scalar_type() == at::kBool,
+              "an attention mask must be a (B, 1, T, S) bool tensor, got ", allowed.scalar_type(),
+              " of shape ", allowed.sizes());
+  // A row with no allowed key would be softmax(-inf, ..., -inf) = NaN, and NaN poisons the
+  // gradient even when multiplied by 0: such rows get bias 0 and row_has_key false.
+  const at::Tensor row_has_key = allowed.any(-1, /*keepdim=*/true);  // (B, 1, T, 1)
+  const bool every_row_has_key = row_has_key.all().item<bool>();
+  const at::Tensor blocked =
+      every_row_has_key ? allowed.logical_not() : allowed.logical_not().logical_and(row_has_key);
+  scores.bias = at::zeros(allowed.sizes(), allowed.options().dtype(dtype))
+                    .masked_fill_(blocked, -std::numeric_limits<double>::infinity());
+  if (!every_row_has_key) scores.row_has_key = row_has_key;
+  return scores;
+}
+
+ScoreMask resolve_mask(const AttentionMask& mask, std::int64_t B, std::int64_t T, std::int64_t S,
+                       c10::ScalarType dtype, c10::Device device) {
+  if (!mask.resolved.resolved) return score_mask(allowed_positions(mask, B, T, S, device), dtype);
+  const at::Tensor& bias = mask.resolved.bias;
+  // Its dtype may differ from the scores' (autocast): adding it converts.
+  TORCH_CHECK(!bias.defined() ||
+                  (bias.dim() == 4 && bias.size(0) == B && bias.size(2) == T && bias.size(3) == S),
+              "a resolved attention mask must be (B, 1, T, S) = (", B, ", 1, ", T, ", ", S,
+              "), got ", bias.sizes());
+  return mask.resolved;
 }
 
 }  // namespace sslx::nn

@@ -183,32 +183,33 @@ config::Schema optimizer_schema() {
 }
 
 TrainerOptions trainer_options_from(const Node& t) {
-  return TrainerOptions{.max_steps = t.get_int("max_steps"),
-                        .max_tokens = t.get_int("max_tokens"),
-                        .max_seconds = t.get_float("max_seconds"),
-                        .batch_size = t.get_int("batch_size"),
-                        .sequence_length = t.get_int("sequence_length"),
-                        .grad_accumulation = t.get_int("grad_accumulation"),
-                        .clip_grad_norm = t.get_float("clip_grad_norm"),
-                        .eval_every = t.get_int("eval_every"),
-                        .eval_batches = t.get_int("eval_batches"),
-                        .eval_at_start = t.get_bool("eval_at_start"),
-                        .checkpoint_every = t.get_int("checkpoint_every"),
-                        .keep_last = t.get_int("keep_last"),
-                        .keep_best = t.get_bool("keep_best"),
-                        .early_stopping_patience = t.get_int("early_stopping_patience"),
-                        .max_skipped_steps = t.get_int("max_skipped_steps"),
-                        .threads = t.get_int("threads"),
-                        .device = t.get_string("device"),
-                        .bf16 = t.get_string("precision") == "bf16",
-                        .log_every = t.get_int("log_every"),
-                        .world_size = t.get_int("world_size"),
-                        .collective_timeout = t.get_float("collective_timeout"),
-                        .gradient_bucket_bytes = static_cast<std::size_t>(
-                            t.get_float("gradient_bucket_mb") * 1024 * 1024),
-                        .rank_mean_loss = t.get_string("data_parallel_loss") == "rank_mean",
-                        .lm_head_labelled_rows_only = t.get_string("lm_head_rows") == "labelled",
-                        .fused_cross_entropy = t.get_bool("fused_cross_entropy")};
+  return TrainerOptions{
+      .max_steps = t.get_int("max_steps"),
+      .max_tokens = t.get_int("max_tokens"),
+      .max_seconds = t.get_float("max_seconds"),
+      .batch_size = t.get_int("batch_size"),
+      .sequence_length = t.get_int("sequence_length"),
+      .grad_accumulation = t.get_int("grad_accumulation"),
+      .clip_grad_norm = t.get_float("clip_grad_norm"),
+      .eval_every = t.get_int("eval_every"),
+      .eval_batches = t.get_int("eval_batches"),
+      .eval_at_start = t.get_bool("eval_at_start"),
+      .checkpoint_every = t.get_int("checkpoint_every"),
+      .keep_last = t.get_int("keep_last"),
+      .keep_best = t.get_bool("keep_best"),
+      .early_stopping_patience = t.get_int("early_stopping_patience"),
+      .max_skipped_steps = t.get_int("max_skipped_steps"),
+      .threads = t.get_int("threads"),
+      .device = t.get_string("device"),
+      .bf16 = t.get_string("precision") == "bf16",
+      .log_every = t.get_int("log_every"),
+      .world_size = t.get_int("world_size"),
+      .collective_timeout = t.get_float("collective_timeout"),
+      .gradient_bucket_bytes =
+          static_cast<std::size_t>(t.get_float("gradient_bucket_mb") * 1024 * 1024),
+      .rank_mean_loss = t.get_string("data_parallel_loss") == "rank_mean",
+      .token_loss = {.labelled_rows_only = t.get_string("lm_head_rows") == "labelled",
+                     .fused_cross_entropy = t.get_bool("fused_cross_entropy")}};
 }
 
 OptimizerOptions optimizer_options_from(const Node& o) {

@@ -7,6 +7,7 @@
 #include <torch/nn/modules/activation.h>
 
 #include <limits>
+#include <vector>
 
 #include "nn/attention.h"
 
@@ -122,12 +123,46 @@ TEST_CASE("scaled_dot_product_attention returns exact zeros for a fully masked r
   const at::Tensor q = at::randn({1, 1, 2, 4}), k = at::randn({1, 1, 3, 4}),
                    v = at::randn({1, 1, 3, 4});
   const at::Tensor allowed = at::tensor({0, 0, 0, 1, 0, 1}).view({1, 1, 2, 3}).to(at::kBool);
-  const at::Tensor out = sslx::nn::scaled_dot_product_attention(q, k, v, allowed, 0.0, false);
+  const at::Tensor out = sslx::nn::scaled_dot_product_attention(
+      q, k, v, sslx::nn::score_mask(allowed, at::kFloat), 0.0, false);
   CHECK(at::equal(out[0][0][0], at::zeros({4})));
   // Row 1 sees keys 0 and 2 only: softmax over those two scores.
   const at::Tensor scores = at::stack({q[0][0][1].dot(k[0][0][0]), q[0][0][1].dot(k[0][0][2])}) / 2;
   const at::Tensor p = at::softmax(scores, 0);
   CHECK(at::allclose(out[0][0][1], p[0] * v[0][0][0] + p[1] * v[0][0][2], 1e-5, 1e-6));
+}
+
+TEST_CASE(
+    "a mask resolved once gives the outputs and gradients of its parts, and keeps its sizes") {
+  auto attention = make_attention();
+  const at::Tensor x = random_input();
+  const at::Tensor valid = at::ones({B, T}, at::kBool);
+  valid[1].narrow(0, 0, 2).fill_(false);  // sequence 1's first two queries see no key
+  const AttentionMask parts{.causal = true, .key_valid = valid};
+  const AttentionMask resolved{.resolved =
+                                   sslx::nn::resolve_mask(parts, B, T, T, at::kDouble, at::kCPU)};
+  REQUIRE(resolved.resolved.row_has_key.defined());
+  const auto run = [&](const AttentionMask& mask) {
+    attention->zero_grad();
+    const at::Tensor input = x.clone().requires_grad_();
+    const at::Tensor out = attention(input, mask);
+    (out * at::arange(out.numel(), at::kDouble).view_as(out).cos()).sum().backward();
+    std::vector<at::Tensor> results{out.detach(), input.grad()};
+    for (const auto& parameter : attention->parameters())
+      results.push_back(parameter.grad());
+    return results;
+  };
+  const auto expected = run(parts), actual = run(resolved);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO("tensor " << i);
+    CHECK((expected[i] - actual[i]).abs().max().item<double>() < unchanged);
+  }
+  // Negative control: without the padding the outputs of sequence 1 change.
+  const AttentionMask causal_only{
+      .resolved = sslx::nn::resolve_mask({.causal = true}, B, T, T, at::kDouble, at::kCPU)};
+  CHECK((run(causal_only)[0] - expected[0]).abs().max().item<double>() > changed);
+  CHECK_THROWS_WITH(attention(random_input(T - 1), resolved),
+                    Catch::Contains("(B, 1, T, S) = (2, 1, 5, 5), got [2, 1, 6, 6]"));
 }
 
 TEST_CASE("cross-attention reads memory of another width and length, with key padding") {

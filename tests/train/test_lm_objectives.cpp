@@ -350,7 +350,7 @@ TEST_CASE(
     train::LossTerms terms;
     std::vector<at::Tensor> gradients;  // of every parameter
   };
-  const auto outcome = [&](const at::Tensor& labels, const TokenLossOptions& options) {
+  const auto outcome = [&](const at::Tensor& labels, const train::TokenLossOptions& options) {
     model.zero_grad();
     Outcome out{.terms = token_loss(model, mlm.hidden_states(batch), labels, options)};
     out.terms.loss_sum.backward();
