@@ -287,7 +287,7 @@ void PolicyObjective::save_state(train::TrainerState& state) const {
 
 void PolicyObjective::load_state(const train::TrainerState& state) {
   sampler_.restore(state.sampler);
-  rollout_rng_.set_state(state.rng_states.at(name_ + "/rollout"));
+  rollout_rng_.set_state(state.rng_state(name_ + "/rollout"));
 }
 
 config::Check policy_objective_check(const std::string& name) {

@@ -277,7 +277,7 @@ void PpoObjective::save_state(train::TrainerState& state) const {
 
 void PpoObjective::load_state(const train::TrainerState& state) {
   PolicyObjective::load_state(state);
-  minibatch_rng_.set_state(state.rng_states.at("ppo/minibatches"));
+  minibatch_rng_.set_state(state.rng_state("ppo/minibatches"));
   const auto tensor = [&state](const std::string& name) -> const at::Tensor& {
     const auto it = state.tensors.find(name);
     if (it == state.tensors.end())

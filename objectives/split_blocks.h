@@ -53,7 +53,7 @@ class TrainingDraws {
   }
   void load(const train::TrainerState& state) {
     sampler.restore(state.sampler);
-    if (!stream_name_.empty()) rng.set_state(state.rng_states.at(stream_name_));
+    if (!stream_name_.empty()) rng.set_state(state.rng_state(stream_name_));
   }
 
   data::Sampler sampler;

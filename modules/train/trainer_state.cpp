@@ -57,4 +57,16 @@ TrainerState TrainerState::from_toml(const std::string& text, const std::string&
   return state;
 }
 
+std::uint64_t TrainerState::rng_state(const std::string& name) const {
+  const auto found = rng_states.find(name);
+  if (found != rng_states.end()) return found->second;
+  std::string names;
+  for (const auto& entry : rng_states)
+    names += (names.empty() ? "\"" : ", \"") + entry.first + "\"";
+  throw Error("the checkpoint's trainer_state.toml has no random stream \"" + name +
+                  "\" under [rng] (it has " + (names.empty() ? "none" : names) + ")",
+              "resume from a checkpoint this objective wrote; was the run's objective changed, or "
+              "the file edited?");
+}
+
 }  // namespace sslx::train

@@ -31,6 +31,10 @@ struct TrainerState {
   // checkpoint, not part of the TOML.
   std::map<std::string, at::Tensor> tensors;
 
+  // The state of random stream `name`; throws an sslx::Error naming the stream and the streams
+  // the state has when it is missing (a checkpoint of another objective, or an edited file).
+  std::uint64_t rng_state(const std::string& name) const;
+
   std::string to_toml() const;
   static TrainerState from_toml(const std::string& text, const std::string& source);
 };

@@ -55,6 +55,16 @@ TEST_CASE("checkpoint round trip restores model, optimizer moments and trainer s
   CHECK(torch::equal(restored->layer->bias, model->layer->bias));
 }
 
+TEST_CASE("a random stream the trainer state lacks is refused, naming it and the ones it has") {
+  train::TrainerState state;
+  state.rng_states["masking"] = 5;
+  CHECK(state.rng_state("masking") == 5);
+  CHECK_THROWS_WITH(state.rng_state("ppo/minibatches"),
+                    Catch::Contains("no random stream \"ppo/minibatches\" under [rng]") &&
+                        Catch::Contains("(it has \"masking\")"));
+  CHECK_THROWS_WITH(train::TrainerState{}.rng_state("noise"), Catch::Contains("(it has none)"));
+}
+
 TEST_CASE("latest names only complete checkpoints - pruning keeps the newest and the kept") {
   test::TempDir dir;
   Net model;
