@@ -48,10 +48,11 @@ at::Tensor TransformerStackImpl::forward(const at::Tensor& x, const StackInputs&
   // Each mask is resolved into additive scores once here, not once per layer.
   const std::int64_t B = x.size(0), T = x.size(1), S = cached + T;
   context.self_mask.resolved = nn::resolve_mask(inputs.mask, B, T, S, x.scalar_type(), x.device());
-  if (stack_.cross_attention) {
-    const bool memory_cached = cache != nullptr && cache->cross.front().key.defined();
-    TORCH_CHECK(memory_cached || inputs.memory.defined(),
-                "a stack with cross-attention needs memory, or a cache filled on an earlier step");
+  const bool memory_cached =
+      stack_.cross_attention && cache != nullptr && cache->cross.front().key.defined();
+  // Without memory or a filled cache there is nothing to resolve: the first layer's
+  // cross-attention then says what is missing.
+  if (stack_.cross_attention && (memory_cached || inputs.memory.defined())) {
     const std::int64_t memory_length =
         memory_cached ? cache->cross.front().key.size(2) : inputs.memory.size(1);
     context.memory_mask.resolved =

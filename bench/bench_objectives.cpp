@@ -43,7 +43,7 @@ int g_threads = 2;
 config::Node bench_config(const std::vector<std::string>& overrides) {
   cli::register_builtins();
   return config::resolve(
-             {.file = std::string(SSLX_SOURCE_DIR) + "/bench/objective_step.toml",
+             {.file = SSLX_SOURCE_DIR "/bench/objective_step.toml",
               .overrides = overrides,
               .config_dirs = {}},
              [](const config::Node&) { return registry::RegistryIndex::instance().root_schema(); })

@@ -15,8 +15,7 @@ namespace sslx::bench {
 inline std::shared_ptr<arch::Architecture> build_small(const std::string& kind,
                                                        std::int64_t vocab) {
   arch::register_builtin_architectures();
-  config::Node model =
-      config::load_toml_file(std::string(SSLX_SOURCE_DIR) + "/configs/model/small.toml");
+  config::Node model = config::load_toml_file(SSLX_SOURCE_DIR "/configs/model/small.toml");
   model.set("arch", config::Node(kind));
   config::Node root;
   root.set("model", model);

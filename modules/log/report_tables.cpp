@@ -57,7 +57,8 @@ std::string latex_escape(const std::string& text) {
   return out;
 }
 
-std::string full_precision(double value) {
+// Ten significant digits: more than any metric here carries, fewer than a round trip needs.
+std::string csv_number(double value) {
   return printf_string("%.10g", value);
 }
 
@@ -187,7 +188,7 @@ std::string csv_table(const std::vector<GroupSummary>& groups,
       if (it == group.values.end() || it->second.n == 0) {
         out += ",,";
       } else {
-        out += "," + full_precision(it->second.mean) + "," + full_precision(it->second.std);
+        out += "," + csv_number(it->second.mean) + "," + csv_number(it->second.std);
       }
     }
     out += "\n";
@@ -205,7 +206,7 @@ std::string jobs_csv(const std::vector<JobRecord>& jobs, const std::vector<std::
            "," + (job.seed ? std::to_string(*job.seed) : "") + "," + job.status;
     for (const auto& column : columns) {
       const auto it = job.values.find(column);
-      out += "," + (it == job.values.end() ? std::string() : full_precision(it->second));
+      out += "," + (it == job.values.end() ? std::string() : csv_number(it->second));
     }
     out += "\n";
   }

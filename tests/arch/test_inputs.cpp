@@ -9,6 +9,7 @@
 #include "architectures/decoder.h"
 #include "architectures/encoder.h"
 #include "architectures/encoder_decoder.h"
+#include "architectures/transformer_stack.h"
 
 using namespace sslx;
 using namespace sslx::arch;
@@ -39,6 +40,22 @@ TEST_CASE("an input a kind does not read is an error naming it, not silently ign
   CHECK(encoder->forward({.token_ids = x, .key_valid = x.ge(0)}).hidden_states.defined());
   CHECK(decoder->forward({.token_ids = x, .prefix_length = at::tensor({1L, 2L})})
             .hidden_states.defined());
+}
+
+TEST_CASE("a cross-attention stack without memory or a filled cache says what it needs") {
+  TransformerStack stack(tiny_options(),
+                         StackOptions{.n_layers = 2, .causal = true, .cross_attention = true});
+  stack->to(at::kDouble);
+  const at::Tensor x = at::randn({2, 3, 16}, at::kDouble);
+  CHECK_THROWS_WITH(stack->forward(x, {}), Catch::Contains("needs memory, or a cache filled"));
+  nn::KvCache cache;  // sized by the stack, but nothing cached yet
+  CHECK_THROWS_WITH(stack->forward(x, {.cache = &cache}),
+                    Catch::Contains("needs memory, or a cache filled"));
+  // With memory it runs, and it fills the cache so that the next step needs no memory.
+  CHECK(
+      stack->forward(x, {.memory = at::randn({2, 5, 16}, at::kDouble), .cache = &cache}).sizes() ==
+      x.sizes());
+  CHECK(stack->forward(x.narrow(1, 0, 1), {.cache = &cache}).size(1) == 1);
 }
 
 TEST_CASE("embedding, residual and attention dropout act in training mode only") {

@@ -18,12 +18,12 @@ using sslx::test::max_difference;
 using sslx::test::random_tokens;
 using sslx::test::tiny_options;
 
-namespace {
+// A namespace named after the file, around its test cases too: a unity build compiles it in
+// one translation unit with other test files, whose helpers may share these names.
+namespace kv_cache_test {
 
 constexpr std::int64_t B = 2, T = 6;
 constexpr double tolerance = 1e-5;  // the brief's bound; float64 agrees to ~1e-15
-
-}  // namespace
 
 TEST_CASE("decoder: one token at a time through the KV cache equals the full forward") {
   for (const PositionKind positions : test::kAllPositions) {
@@ -102,3 +102,5 @@ TEST_CASE("encoder_decoder: cached decoding equals the full forward - the encode
                       Catch::Contains("later steps take no token_ids"));
   }
 }
+
+}  // namespace kv_cache_test

@@ -26,7 +26,9 @@
 using namespace sslx;
 using namespace sslx::arch;
 
-namespace {
+// A namespace named after the file, around its test cases too: a unity build compiles it in
+// one translation unit with other test files, whose helpers may share these names.
+namespace reference_values_test {
 
 constexpr std::int64_t V = 11, B = 2, T = 5, E = 8;
 
@@ -257,8 +259,6 @@ double max_abs_difference(const at::Tensor& a, const at::Tensor& b) {
 // Float64 throughout; sums of a few hundred terms of size ~1 round to ~1e-14.
 constexpr double tolerance = 1e-12;
 
-}  // namespace
-
 TEST_CASE("tiny encoder, decoders and encoder-decoder match the float64 Python reference") {
   const auto references = read_references();
   REQUIRE(references.size() == 4);
@@ -326,3 +326,5 @@ TEST_CASE("negative control: decaying the embedding tables leaves the reference'
           1e-5);
   }
 }
+
+}  // namespace reference_values_test

@@ -14,7 +14,9 @@ using sslx::nn::AttentionMask;
 using sslx::nn::MultiHeadAttention;
 using sslx::test::compare_gradients;
 
-namespace {
+// A namespace named after the file, around its test cases too: a unity build compiles it in
+// one translation unit with other test files, whose helpers may share these names.
+namespace attention_gradients_test {
 
 constexpr std::int64_t B = 2, T = 4, E = 4, H = 2;
 constexpr double tolerance = 1e-6;
@@ -34,8 +36,6 @@ std::vector<at::Tensor> with_parameters(MultiHeadAttention& attention,
     inputs.push_back(parameter);
   return inputs;
 }
-
-}  // namespace
 
 TEST_CASE("attention gradients match central differences for every mask kind") {
   const at::Tensor valid = at::tensor({1, 1, 1, 1, 0, 1, 1, 0}).view({B, T}).to(at::kBool);
@@ -80,3 +80,5 @@ TEST_CASE("the gradient check catches a gradient that autograd gets wrong") {
   const auto result = compare_gradients([&] { return (x * x.detach()).sum(); }, {x});
   CHECK(result.max_error == Approx(x.abs().max().item<double>()).epsilon(1e-6));
 }
+
+}  // namespace attention_gradients_test

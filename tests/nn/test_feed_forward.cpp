@@ -16,7 +16,9 @@ using sslx::nn::Activation;
 using sslx::nn::FeedForward;
 using sslx::nn::FeedForwardOptions;
 
-namespace {
+// A namespace named after the file, around its test cases too: a unity build compiles it in
+// one translation unit with other test files, whose helpers may share these names.
+namespace feed_forward_test {
 
 constexpr std::int64_t E = 6, F = 10;
 
@@ -47,8 +49,6 @@ std::set<std::string> keys(const FeedForward& ff) {
     names.insert(item.key());
   return names;
 }
-
-}  // namespace
 
 TEST_CASE("each feed-forward activation computes its formula") {
   using Formula = std::function<at::Tensor(FeedForward&, const at::Tensor&)>;
@@ -104,3 +104,5 @@ TEST_CASE("feed-forward refuses an input of the wrong width, naming the sizes") 
   CHECK_THROWS_WITH(ff(at::zeros({2, 5}, at::kDouble)),
                     Catch::Contains("(..., E = 6), got [2, 5]"));
 }
+
+}  // namespace feed_forward_test

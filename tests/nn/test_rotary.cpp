@@ -17,7 +17,9 @@ using sslx::nn::AttentionOptions;
 using sslx::nn::MultiHeadAttention;
 using sslx::nn::RotaryOptions;
 
-namespace {
+// A namespace named after the file, around its test cases too: a unity build compiles it in
+// one translation unit with other test files, whose helpers may share these names.
+namespace rotary_test {
 
 // q kᵀ after rotating q and k at their positions: (B, H, T, T).
 at::Tensor rotary_scores(const at::Tensor& q, const at::Tensor& k, const at::Tensor& q_positions,
@@ -38,8 +40,6 @@ MultiHeadAttention rotary_attention() {
   attention->eval();
   return attention;
 }
-
-}  // namespace
 
 TEST_CASE("rotary turns a channel pair by position times frequency") {
   // D = 2: one pair, frequency 1, so position p turns (1, 0) into (cos p, sin p).
@@ -124,3 +124,5 @@ TEST_CASE("rotary arguments are checked") {
       MultiHeadAttention(AttentionOptions{.d_model = 6, .n_heads = 2, .rotary = true}),
       Catch::Contains("even head width, got d_model / n_heads = 3"));
 }
+
+}  // namespace rotary_test

@@ -14,7 +14,9 @@
 
 using namespace sslx::nn;
 
-namespace {
+// A namespace named after the file, around its test cases too: a unity build compiles it in
+// one translation unit with other test files, whose helpers may share these names.
+namespace transformer_block_test {
 
 constexpr std::int64_t B = 2, T = 4, S = 3, E = 8, F = 16, H = 2;
 
@@ -34,8 +36,6 @@ double difference(const at::Tensor& a, const at::Tensor& b) {
 double spread(const at::Tensor& t) {
   return t.std().item<double>();
 }
-
-}  // namespace
 
 TEST_CASE("pre-norm: x + attn(norm(x)), then + ff(norm(.)) - post-norm: norm(x + attn(x)) ...") {
   const at::Tensor x = at::randn({B, T, E}, at::kDouble);
@@ -121,3 +121,5 @@ TEST_CASE("init schemes: gpt2 scales residual projections, bert does not, t5 use
   CHECK(spread(block->ff->out_proj->weight) == Approx(1.0 / std::sqrt(512.0)).epsilon(0.03));
   CHECK_THROWS_WITH(init_scheme_from_name("xavier"), Catch::Contains("known: gpt2, bert, t5"));
 }
+
+}  // namespace transformer_block_test

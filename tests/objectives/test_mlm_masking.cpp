@@ -7,7 +7,7 @@
 
 using namespace sslx;
 using namespace sslx::objectives;
-using Variant = MaskingOptions::Variant;
+using MaskingVariant = MaskingOptions::Variant;
 
 namespace {
 // [CLS] w w w ... [SEP] pad pad: `words` tokens of text between cls and sep.
@@ -102,8 +102,8 @@ TEST_CASE("independent variant: each eligible token with probability rate, no ca
   const int trials = 300;
   for (int trial = 0; trial < trials; ++trial) {
     const auto tokens = sequence(specials, 200, 0);
-    chosen += chosen_count(mask_tokens(tokens, 202, {}, specials,
-                                       {.variant = Variant::kIndependent, .rate = 0.4}, rng));
+    chosen += chosen_count(mask_tokens(
+        tokens, 202, {}, specials, {.variant = MaskingVariant::kIndependent, .rate = 0.4}, rng));
   }
   // Mean 80 per sequence (above the exact-count cap of 20); sd of the total ~120.
   CHECK(static_cast<double>(chosen) / trials == Approx(80.0).margin(2.0));

@@ -20,17 +20,6 @@ using namespace sslx::objectives;
 
 namespace {
 
-const std::string kMarkov =
-    "[data]\nsource = \"markov\"\ndocuments = 400\ndocument_length = 129\nstates = 8\n"
-    "concentration = 0.3\n";
-
-std::string setup(const std::string& arch, const std::string& objective, std::int64_t batch,
-                  std::int64_t length) {
-  return kMarkov + "[model]\narch = \"" + arch + "\"\n[objective]\n" + objective +
-         "[trainer]\nbatch_size = " + std::to_string(batch) +
-         "\nsequence_length = " + std::to_string(length) + "\n";
-}
-
 // Summed loss over labelled positions, and d(loss)/d(logits).
 std::pair<at::Tensor, at::Tensor> loss_and_gradient(const at::Tensor& logits,
                                                     const at::Tensor& labels) {
@@ -58,7 +47,8 @@ const std::string kTraining =
 
 TEST_CASE("mlm: the loss looks only at the chosen positions") {
   test::TempDir dir;
-  test::TrainingFixture fixture(dir, setup("encoder", "name = \"mlm\"\n", 4, 32), "mlm");
+  test::TrainingFixture fixture(dir, test::markov_lm_setup("encoder", "name = \"mlm\"\n", 4, 32),
+                                "mlm");
   auto& mlm = dynamic_cast<MlmObjective&>(*fixture.objective);
   const train::Batch batch = mlm.train_batch();
   const at::Tensor labels = batch.at("labels");
@@ -89,7 +79,9 @@ TEST_CASE("mlm: the loss looks only at the chosen positions") {
 TEST_CASE("mlm independent variant: each token with probability rate, no cap") {
   test::TempDir dir;
   test::TrainingFixture fixture(
-      dir, setup("encoder", "name = \"mlm\"\nvariant = \"independent\"\nrate = 0.3\n", 16, 32),
+      dir,
+      test::markov_lm_setup("encoder", "name = \"mlm\"\nvariant = \"independent\"\nrate = 0.3\n",
+                            16, 32),
       "mlm");
   std::int64_t chosen = 0, tokens = 0, max_per_row = 0;
   for (int i = 0; i < 20; ++i) {
@@ -116,20 +108,22 @@ TEST_CASE("mlm: byte word starts follow whitespace and specials") {
 
 TEST_CASE("lm objectives refuse architectures they do not run on") {
   test::TempDir dir;
-  CHECK_THROWS_AS(test::TrainingFixture(dir, setup("decoder", "name = \"mlm\"\n", 2, 16), "a"),
+  CHECK_THROWS_AS(
+      test::TrainingFixture(dir, test::markov_lm_setup("decoder", "name = \"mlm\"\n", 2, 16), "a"),
+      config::ConfigError);
+  CHECK_THROWS_AS(
+      test::TrainingFixture(
+          dir, test::markov_lm_setup("encoder", "name = \"span_corruption\"\n", 2, 16), "b"),
+      config::ConfigError);
+  CHECK_THROWS_AS(test::TrainingFixture(
+                      dir, test::markov_lm_setup("encoder", "name = \"prefix_lm\"\n", 2, 16), "c"),
                   config::ConfigError);
-  CHECK_THROWS_AS(
-      test::TrainingFixture(dir, setup("encoder", "name = \"span_corruption\"\n", 2, 16), "b"),
-      config::ConfigError);
-  CHECK_THROWS_AS(
-      test::TrainingFixture(dir, setup("encoder", "name = \"prefix_lm\"\n", 2, 16), "c"),
-      config::ConfigError);
 }
 
 TEST_CASE("span corruption batches have the reference lengths and round-trip to the text") {
   test::TempDir dir;
   test::TrainingFixture fixture(
-      dir, setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32), "span");
+      dir, test::markov_lm_setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32), "span");
   auto& span = dynamic_cast<SpanCorruptionObjective&>(*fixture.objective);
   const SpanLengths expected = expanded_lengths(32, 0.15, 3.0);
   CHECK(span.lengths().raw_tokens == expected.raw_tokens);
@@ -173,8 +167,8 @@ TEST_CASE(
     "span corruption on a decoder: inputs ++ targets, a prefix over the inputs, loss on "
     "targets only") {
   test::TempDir dir;
-  test::TrainingFixture fixture(dir, setup("decoder", "name = \"span_corruption\"\n", 4, 32),
-                                "span");
+  test::TrainingFixture fixture(
+      dir, test::markov_lm_setup("decoder", "name = \"span_corruption\"\n", 4, 32), "span");
   auto& span = dynamic_cast<SpanCorruptionObjective&>(*fixture.objective);
   const train::Batch batch = span.train_batch();
   const std::int64_t I = span.lengths().inputs, U = span.lengths().targets;
@@ -195,7 +189,8 @@ TEST_CASE(
     "rest sees only the past") {
   test::TempDir dir;
   const std::int64_t L = 16;
-  test::TrainingFixture fixture(dir, setup("decoder", "name = \"prefix_lm\"\n", 8, L), "prefix");
+  test::TrainingFixture fixture(
+      dir, test::markov_lm_setup("decoder", "name = \"prefix_lm\"\n", 8, L), "prefix");
   auto& prefix_lm = dynamic_cast<PrefixLmObjective&>(*fixture.objective);
   std::int64_t lowest = L, highest = 0;
   for (int i = 0; i < 30; ++i) {
@@ -242,9 +237,10 @@ TEST_CASE(
     "loss on the rest only") {
   test::TempDir dir;
   const std::int64_t L = 16, B = 8;
-  test::TrainingFixture decoder(dir, setup("decoder", "name = \"prefix_lm\"\n", B, L), "dec");
-  test::TrainingFixture fixture(dir, setup("encoder_decoder", "name = \"prefix_lm\"\n", B, L),
-                                "encdec");
+  test::TrainingFixture decoder(
+      dir, test::markov_lm_setup("decoder", "name = \"prefix_lm\"\n", B, L), "dec");
+  test::TrainingFixture fixture(
+      dir, test::markov_lm_setup("encoder_decoder", "name = \"prefix_lm\"\n", B, L), "encdec");
   auto& prefix_lm = dynamic_cast<PrefixLmObjective&>(*fixture.objective);
   const std::int64_t pad = fixture.data.tokenizer->specials().require_pad();
   // The same evaluation batch in decoder form: the same blocks and split points.
@@ -313,23 +309,26 @@ TEST_CASE(
 
 TEST_CASE("lm objectives resume their data exactly from saved state") {
   SECTION("mlm") {
-    test::check_resume(setup("encoder", "name = \"mlm\"\n", 4, 32));
+    test::check_resume(test::markov_lm_setup("encoder", "name = \"mlm\"\n", 4, 32));
   }
   SECTION("span_corruption") {
-    test::check_resume(setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
+    test::check_resume(
+        test::markov_lm_setup("encoder_decoder", "name = \"span_corruption\"\n", 4, 32));
   }
   SECTION("prefix_lm") {
-    test::check_resume(setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
+    test::check_resume(test::markov_lm_setup("decoder", "name = \"prefix_lm\"\n", 4, 32));
   }
   SECTION("prefix_lm on encoder_decoder") {
-    test::check_resume(setup("encoder_decoder", "name = \"prefix_lm\"\n", 4, 32));
+    test::check_resume(test::markov_lm_setup("encoder_decoder", "name = \"prefix_lm\"\n", 4, 32));
   }
 }
 
 TEST_CASE("prefix lm on a Markov source: the validation loss approaches the entropy floor") {
   test::TempDir dir;
   test::TrainingFixture fixture(
-      dir, kMarkov + "[model]\narch = \"decoder\"\n[objective]\nname = \"prefix_lm\"\n" + kTraining,
+      dir,
+      test::markov_lm_data() + "[model]\narch = \"decoder\"\n[objective]\nname = \"prefix_lm\"\n" +
+          kTraining,
       "prefix");
   const double floor = *fixture.data.entropy_rate;
   const double val_loss = final_validation_loss(fixture);
@@ -342,7 +341,8 @@ TEST_CASE(
     "token loss: the LM head at labelled rows only and the fused cross-entropy give the "
     "plain path's loss, accuracy and gradients") {
   test::TempDir dir;
-  test::TrainingFixture fixture(dir, setup("encoder", "name = \"mlm\"\n", 4, 32), "mlm");
+  test::TrainingFixture fixture(dir, test::markov_lm_setup("encoder", "name = \"mlm\"\n", 4, 32),
+                                "mlm");
   auto& mlm = dynamic_cast<MlmObjective&>(*fixture.objective);
   auto& model = dynamic_cast<LanguageModelImpl&>(mlm.model());
   const train::Batch batch = mlm.train_batch();

@@ -21,10 +21,6 @@ namespace {
 
 const std::string kPlugins = std::string("plugins = [\"") + SSLX_RTD_PLUGIN + "\"]\n";
 
-const std::string kMarkov =
-    "[data]\nsource = \"markov\"\ndocuments = 400\ndocument_length = 129\nstates = 8\n"
-    "concentration = 0.3\n";
-
 // Loads the plugin the way `sslx run` does: from the `plugins` list of a config file.
 void load_rtd_plugin() {
   cli::register_builtins();
@@ -33,11 +29,9 @@ void load_rtd_plugin() {
   plugin::load_from_config(config::load_toml_file(dir / "plugins.toml"));
 }
 
-std::string setup(const std::string& arch, const std::string& objective, std::int64_t batch,
-                  std::int64_t length) {
-  return kPlugins + kMarkov + "[model]\narch = \"" + arch + "\"\n[objective]\nname = \"rtd\"\n" +
-         objective + "[trainer]\nbatch_size = " + std::to_string(batch) +
-         "\nsequence_length = " + std::to_string(length) + "\n";
+std::string rtd_setup(const std::string& arch, const std::string& objective, std::int64_t batch,
+                      std::int64_t length) {
+  return kPlugins + test::markov_lm_setup(arch, "name = \"rtd\"\n" + objective, batch, length);
 }
 
 // Binary entropy in nats: the loss of predicting probability q at every position.
@@ -62,7 +56,7 @@ TEST_CASE("rtd plugin: registered from the plugins list with its schema") {
 TEST_CASE("rtd plugin: labels mark exactly the replaced tokens, never a special one") {
   load_rtd_plugin();
   test::TempDir dir;
-  test::TrainingFixture fixture(dir, setup("encoder", "rate = 0.3\n", 16, 32), "rtd");
+  test::TrainingFixture fixture(dir, rtd_setup("encoder", "rate = 0.3\n", 16, 32), "rtd");
   const data::SpecialTokens& specials = fixture.data.tokenizer->specials();
   std::int64_t replaced = 0, tokens = 0, eos = 0;
   for (int i = 0; i < 10; ++i) {
@@ -90,15 +84,15 @@ TEST_CASE("rtd plugin: labels mark exactly the replaced tokens, never a special 
 TEST_CASE("rtd plugin: refuses a decoder, naming the encoder") {
   load_rtd_plugin();
   test::TempDir dir;
-  CHECK_THROWS_AS(test::TrainingFixture(dir, setup("decoder", "", 2, 16), "a"),
+  CHECK_THROWS_AS(test::TrainingFixture(dir, rtd_setup("decoder", "", 2, 16), "a"),
                   config::ConfigError);
-  CHECK_THROWS_WITH(test::TrainingFixture(dir, setup("decoder", "", 2, 16), "b"),
+  CHECK_THROWS_WITH(test::TrainingFixture(dir, rtd_setup("decoder", "", 2, 16), "b"),
                     Catch::Contains("encoder"));
 }
 
 TEST_CASE("rtd plugin: resumes its data and replacements exactly from saved state") {
   load_rtd_plugin();
-  test::check_resume(setup("encoder", "", 4, 32));
+  test::check_resume(rtd_setup("encoder", "", 4, 32));
 }
 
 TEST_CASE("rtd plugin: a tiny encoder learns to detect replacements, well below H(rate)") {
@@ -109,7 +103,7 @@ TEST_CASE("rtd plugin: a tiny encoder learns to detect replacements, well below 
   // emits: learnable in a few dozen steps (unigram ones need far longer, docs/objectives.md).
   test::TrainingFixture fixture(
       dir,
-      setup("encoder", "rate = 0.15\nreplacement = \"uniform\"\n", 16, 32) +
+      rtd_setup("encoder", "rate = 0.15\nreplacement = \"uniform\"\n", 16, 32) +
           "max_steps = 60\neval_every = 0\neval_at_start = true\neval_batches = 8\n"
           "[schedule]\nname = \"constant\"\nlr = 0.003\nwarmup_steps = 10\n",
       "train");
@@ -148,7 +142,7 @@ TEST_CASE("rtd plugin: sslx run trains it from a config that lists the plugin") 
   test::TempDir dir;
   test::write_file(
       dir / "exp.toml",
-      "defaults = [{ model = \"tiny\" }]\nseed = 2\n" + kPlugins + kMarkov +
+      "defaults = [{ model = \"tiny\" }]\nseed = 2\n" + kPlugins + test::markov_lm_data() +
           "[model]\narch = \"encoder\"\n[objective]\nname = \"rtd\"\n"
           "[trainer]\nmax_steps = 6\nbatch_size = 4\nsequence_length = 32\neval_batches = 1\n"
           "log_every = 3\n");

@@ -24,7 +24,7 @@ using namespace sslx;
 
 namespace {
 
-const std::string kMarkov =
+const std::string kShortMarkov =
     "[data]\nsource = \"markov\"\ndocuments = 200\ndocument_length = 100\nstates = 12\n";
 
 // Starts `sslx run` in the background with stderr to `err`; returns its pid.
@@ -139,7 +139,7 @@ TEST_CASE("a job directory in use by one sslx run is refused to a second; a kill
   test::TempDir dir;
   // A time budget, so that the resumed run ends: 3 s of training across both runs.
   test::write_file(dir / "exp.toml",
-                   "defaults = [{ model = \"tiny\" }]\nseed = 5\n" + kMarkov +
+                   "defaults = [{ model = \"tiny\" }]\nseed = 5\n" + kShortMarkov +
                        "[trainer]\nmax_steps = 0\nmax_seconds = 3.0\nbatch_size = 16\n"
                        "sequence_length = 64\ncheckpoint_every = 5\neval_every = 0\n"
                        "log_every = 5\n");
@@ -176,7 +176,7 @@ TEST_CASE("a second SIGINT exits at once with 130, without the checkpoint of the
   test::TempDir dir;
   // Steps long enough (a few ms) that the first interrupt's clean exit is still ahead.
   test::write_file(dir / "exp.toml",
-                   "defaults = [{ model = \"tiny\" }]\nseed = 5\n" + kMarkov +
+                   "defaults = [{ model = \"tiny\" }]\nseed = 5\n" + kShortMarkov +
                        "[trainer]\nmax_steps = 100000\nbatch_size = 16\nsequence_length = 64\n"
                        "checkpoint_every = 5\neval_every = 0\nlog_every = 5\n");
   const auto out = dir / "run";
@@ -205,7 +205,7 @@ TEST_CASE("a second SIGINT exits at once with 130, without the checkpoint of the
 
 TEST_CASE("early stopping ends a run that cannot improve at the expected step") {
   const auto setup = [](int max_steps, const std::string& lr) {
-    return kMarkov + "[trainer]\nmax_steps = " + std::to_string(max_steps) +
+    return kShortMarkov + "[trainer]\nmax_steps = " + std::to_string(max_steps) +
            "\nbatch_size = 8\nsequence_length = 32\neval_every = 5\neval_batches = 2\n"
            "early_stopping_patience = 2\ncheckpoint_every = 1000\nkeep_best = false\n"
            "[schedule]\nname = \"constant\"\nlr = " +
@@ -231,7 +231,7 @@ TEST_CASE("non-finite losses: skipped steps leave the parameters, are counted an
   test::TempDir dir;
   test::TrainingFixture fixture(
       dir,
-      kMarkov +
+      kShortMarkov +
           "[trainer]\nmax_steps = 6\nbatch_size = 4\nsequence_length = 32\neval_every = 0\n"
           "eval_batches = 1\nlog_every = 3\nmax_skipped_steps = 10\n"
           "[schedule]\nname = \"constant\"\nlr = 0.01\n",
@@ -257,7 +257,7 @@ TEST_CASE("non-finite losses past max_skipped_steps stop the run with a clear er
   test::TempDir dir;
   test::TrainingFixture fixture(
       dir,
-      kMarkov +
+      kShortMarkov +
           "[trainer]\nmax_steps = 50\nbatch_size = 4\nsequence_length = 32\neval_every = 0\n"
           "eval_batches = 1\nlog_every = 1\nmax_skipped_steps = 3\n"
           "[schedule]\nname = \"constant\"\nlr = 0.01\n",

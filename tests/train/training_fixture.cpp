@@ -6,6 +6,18 @@
 
 namespace sslx::test {
 
+std::string markov_lm_data() {
+  return "[data]\nsource = \"markov\"\ndocuments = 400\ndocument_length = 129\nstates = 8\n"
+         "concentration = 0.3\n";
+}
+
+std::string markov_lm_setup(const std::string& arch, const std::string& objective,
+                            std::int64_t batch, std::int64_t length) {
+  return markov_lm_data() + "[model]\narch = \"" + arch + "\"\n[objective]\n" + objective +
+         "[trainer]\nbatch_size = " + std::to_string(batch) +
+         "\nsequence_length = " + std::to_string(length) + "\n";
+}
+
 TrainingFixture::TrainingFixture(const TempDir& dir, const std::string& toml,
                                  const std::string& name) {
   cli::register_builtins();

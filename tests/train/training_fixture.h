@@ -31,6 +31,15 @@ struct TrainingFixture {
   std::unique_ptr<train::Trainer> trainer;
 };
 
+// The [data] table of a Markov corpus (400 documents of 129 tokens, 8 states) the
+// language-model objective tests train on.
+std::string markov_lm_data();
+
+// That corpus and a model, objective and trainer: `objective` is the body of [objective] (its
+// name included), `arch` the model's.
+std::string markov_lm_setup(const std::string& arch, const std::string& objective,
+                            std::int64_t batch, std::int64_t length);
+
 // Whether two batches hold the same tensors (names and values) and target counts.
 bool same_batch(const train::Batch& a, const train::Batch& b);
 
