@@ -1,2 +1,3 @@
-// The translation unit of the sslx_torch_pch target (modules/CMakeLists.txt), which exists only to
-// build the precompiled LibTorch header the libraries share; it defines nothing.
+// The translation unit of the targets that exist only to build a shared precompiled header
+// (sslx_torch_pch in modules/CMakeLists.txt, sslx_test_pch in tests/CMakeLists.txt); it defines
+// nothing.
